@@ -1,0 +1,1 @@
+"""The policy language and engine. Pure: no sockets, files or clocks it was not handed."""
