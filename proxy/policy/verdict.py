@@ -66,6 +66,7 @@ class Verdict:
     rules_run: tuple[str, ...] = ()
     policy_version: str = ""
     shadow: tuple[Finding, ...] = field(default=())
+    delay_seconds: float = 0.0      # policy `delay:`: hold accepted mail this long so the agent can call it back
 
     @classmethod
     def from_findings(
