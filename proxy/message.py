@@ -1,24 +1,57 @@
 """Parse one mail once, normalise once: the read-only object every rule, door and check shares.
 
-FIRST VERSION (foundation): headers, decoded subject, addresses, plain body and `>` quotes.
-The message helper extends this module (charsets, quote styles, HTML, signature); the
-field names below are the contract the rules rely on.
+Why one module does all of this: every rule asks questions about the same few things (the
+subject, the text the agent wrote, what they quoted, how they signed), and every one of those
+answers depends on decoding the mail the same way. Japanese mail makes decoding the hard part:
+ISO-2022-JP with the CP50220 (NEC/IBM) extensions real clients send, Shift_JIS that is really
+CP932, EUC-JP, broken encoded-words, HTML-only replies. A bad mail must never raise: what
+could not be decoded is decoded with replacement characters and named in `problems`.
+
+Splitting a reply into own text / quotes / attribution / signature lives in
+`proxy.message_split`-free form here (one pass over lines, regexes compiled at import), and
+the comparison form (`normalize`, `quote_matches`) sits beside it so that `quote-altered` and
+the parser agree on what a quoted line is.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
+import re
 import unicodedata
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses
+from html.parser import HTMLParser
+from typing import Iterable, Literal
+
+# --------------------------------------------------------------------------------------------
+# Public types
+# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Address:
     name: str
     addr: str  # lower-cased addr-spec
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    """One contiguous quoted passage, with where it sits in `ParsedMessage.text`.
+
+    `start`/`end` are 1-based, inclusive line numbers of `text` (attribution lines excluded),
+    so a finding can say "quote, lines 23-27". `style` tells how it was recognised:
+    "prefix" (`>` lines, also HTML blockquotes rendered as `>`), or "header-block" (the
+    un-prefixed original below an Outlook "-----Original Message-----" / "From: … Sent: …" block).
+    """
+
+    start: int
+    end: int
+    text: str                       # de-quoted, line breaks preserved
+    style: Literal["prefix", "header-block"]
+    attribution: str | None = None  # the "On … wrote:" / header block that introduced it
 
 
 @dataclass(frozen=True)
@@ -38,82 +71,921 @@ class ParsedMessage:
     signature: str | None                 # the signature block, when one was found
     quotes: tuple[str, ...]               # each quoted passage, de-quoted, in order
     problems: tuple[str, ...] = field(default=())  # decoding problems (unknown charset, broken MIME, …)
+    # --- additions (everything below has a default so older constructors keep working) ---
+    quote_spans: tuple[QuoteSpan, ...] = field(default=())
+    attribution: str | None = None        # the first attribution line(s) / header block, joined by "\n"
+    attributions: tuple[str, ...] = field(default=())
+    greeting: str | None = None           # first own line when it addresses someone ("青木 様", "Dear Ms. Wilson,")
+    own_lines: tuple[tuple[int, str], ...] = field(default=())  # (line number in `text`, line) of own_text
+    signature_line: int | None = None     # line number in `text` where the signature starts
+    html: bool = False                    # True when `text` was rendered from an HTML part
+    charset: str | None = None            # charset label of the body part used (as declared)
+    language: Literal["ja", "en"] = "en"  # of the own text (falls back to the whole text)
 
     @property
     def recipients(self) -> tuple[Address, ...]:
         return self.to + self.cc
 
+    @property
+    def body_lines(self) -> list[str]:
+        """`text` split into lines; index i is line i+1 of QuoteSpan/own_lines numbering."""
+        return self.text.split("\n")
 
-def decode_words(value: str | None) -> str:
-    """RFC 2047 header value -> str; tolerant of broken encoded-words."""
+    def header(self, name: str) -> str:
+        """One header, decoded (encoded-words, raw 8-bit) and unfolded; "" when absent."""
+        values = self.header_values(name)
+        return values[0] if values else ""
+
+    def header_values(self, name: str) -> list[str]:
+        key = name.lower()
+        return [decode_words(_raw_to_str(v)) for k, v in self.headers.raw_items() if k.lower() == key]
+
+
+# --------------------------------------------------------------------------------------------
+# Charsets
+# --------------------------------------------------------------------------------------------
+
+# Declared label -> codecs to try in order. The first that decodes strictly wins. Labels are
+# compared case-insensitively with "_" and "-" unified. Shift_JIS is really CP932 in the wild
+# (NEC/IBM extensions: ①, ㈱, 髙); EUC-JP likewise (cp51932 ~ euc_jp + NEC row 13).
+_ISO2022JP = ("iso2022_jp", "@cp50220")
+_CHARSET_CHAINS: dict[str, tuple[str, ...]] = {
+    **{k: _ISO2022JP for k in (
+        "iso-2022-jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-2", "iso-2022-jp-3",
+        "iso-2022-jp-2004", "iso-2022-jp-ext", "cp50220", "cp50221", "cp50222", "jis",
+        "x-iso-2022-jp", "iso2022jp")},
+    **{k: ("cp932", "shift_jis_2004") for k in (
+        "shift-jis", "shift_jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis", "windows-31j",
+        "cp932", "ms932", "x-ms-cp932", "shift-jis-2004", "shift_jisx0213", "x-shift-jis")},
+    **{k: ("euc_jp", "euc_jis_2004", "@eucjp-ms") for k in (
+        "euc-jp", "x-euc-jp", "eucjp", "cseucpkdfmtjapanese", "euc-jis-2004", "euc-jisx0213",
+        "cp51932", "eucjp-ms", "eucjp-win")},
+    **{k: ("utf-8",) for k in ("utf-8", "utf8", "x-utf-8", "unicode-1-1-utf-8")},
+    **{k: ("ascii", "utf-8") for k in ("us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us")},
+    "gb2312": ("gb18030",), "gbk": ("gb18030",), "x-gbk": ("gb18030",),
+    "ks_c_5601-1987": ("cp949",), "euc-kr": ("cp949",),
+    "iso-8859-1": ("cp1252",), "latin1": ("cp1252",), "latin-1": ("cp1252",),
+}
+# When nothing is declared (or the label is unknown), guess in this order. EUC-JP is tried
+# before CP932 because SJIS kana/kanji lead bytes (0x81-0x9F) are invalid in EUC-JP, while
+# EUC-JP text often decodes "successfully" as CP932 half-width katakana garbage.
+_GUESS_CHAIN = ("utf-8", "euc_jp", "cp932")
+
+
+def _chain_for(label: str) -> tuple[tuple[str, ...], bool]:
+    """(codecs to try, known?) for a declared charset label."""
+    key = label.strip().strip('"').lower().replace("_", "-")
+    if key in _CHARSET_CHAINS:
+        return _CHARSET_CHAINS[key], True
+    if key.replace("-", "_") in _CHARSET_CHAINS:
+        return _CHARSET_CHAINS[key.replace("-", "_")], True
+    import codecs
+    try:
+        name = codecs.lookup(key).name
+    except LookupError:
+        return _GUESS_CHAIN, False
+    return (name,), True
+
+
+def decode_bytes(data: bytes, charset: str | None, where: str = "body") -> tuple[str, str | None]:
+    """Bytes in a declared charset -> (text, problem or None). Never raises.
+
+    Pure ASCII is returned as is whatever the label says (the common case, and the fast path).
+    """
+    if not data:
+        return "", None
+    if data.isascii() and b"\x1b" not in data:
+        return data.decode("ascii"), None
+    if b"\x1b$" in data or b"\x1b(" in data:
+        # ISO-2022-JP escapes: whatever the label says (us-ascii, missing, utf-8), it is JIS.
+        if charset is None or _chain_for(charset)[0] != _ISO2022JP:
+            for codec in _ISO2022JP:
+                text = _try_decode(data, codec)
+                if text is not None:
+                    label = charset or "none"
+                    return text, f"{where}: declared charset {label!r} but content is ISO-2022-JP; decoded as such"
+    if charset:
+        chain, known = _chain_for(charset)
+    else:
+        chain, known = _GUESS_CHAIN, False
+    for codec in chain:
+        text = _try_decode(data, codec)
+        if text is not None:
+            if not known:
+                what = f"unknown charset {charset!r}" if charset else "no charset declared"
+                return text, f"{where}: {what}; decoded as {codec.lstrip('@')}"
+            return text, None
+    if known:
+        # Label lied (e.g. "us-ascii" or "iso-2022-jp" with 8-bit Shift_JIS): guess before giving up.
+        for codec in _GUESS_CHAIN:
+            text = _try_decode(data, codec)
+            if text is not None:
+                return text, f"{where}: content is not valid {charset}; decoded as {codec}"
+    first = chain[0].lstrip("@")
+    codec = first if first not in ("cp50220", "eucjp-ms") else "utf-8"
+    try:
+        text = data.decode(codec, "replace")
+    except LookupError:  # pragma: no cover - chain entries are known codecs
+        codec, text = "utf-8", data.decode("utf-8", "replace")
+    what = f"charset {charset!r}" if charset else "undeclared charset"
+    return text, f"{where}: undecodable bytes in {what}; decoded as {codec} with replacement characters"
+
+
+def _try_decode(data: bytes, codec: str) -> str | None:
+    if codec == "@cp50220":
+        return _decode_cp50220(data)
+    if codec == "@eucjp-ms":
+        return _decode_eucjp_ms(data)
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+_ESC_RE = re.compile(rb"\x1b(\(B|\(J|\(H|\(I|\$@|\$B|&@\x1b\$B|\$\(D|\$\(O|\$\(Q|\$\(P|\$A|\$\(C|\$\(B|\.A|\.F|N|\$\(@)")
+
+
+def _jis_pairs_to_sjis(seg: bytes, out: bytearray) -> bool:
+    """Append the Shift_JIS form of JIS X 0208 byte pairs; False when a byte is out of range."""
+    if len(seg) % 2:
+        return False
+    for i in range(0, len(seg), 2):
+        c1, c2 = seg[i], seg[i + 1]
+        if not (0x21 <= c1 <= 0x7E and 0x21 <= c2 <= 0x7E):
+            return False
+        s1 = ((c1 + 1) >> 1) + (0x70 if c1 <= 0x5E else 0xB0)
+        if c1 & 1:
+            s2 = c2 + 0x1F + (1 if c2 >= 0x60 else 0)
+        else:
+            s2 = c2 + 0x7E
+        out += bytes((s1, s2))
+    return True
+
+
+def _decode_cp50220(data: bytes) -> str | None:
+    """ISO-2022-JP as Microsoft's CP50220/50221 sends it: JIS X 0208 plus the NEC special row
+    13 (①, Ⅰ, ㈱ …) and NEC-selected IBM extensions, JIS X 0201 kana (ESC ( I or SO/SI).
+
+    Python's iso2022_jp codecs reject those rows, so the JIS pairs are mapped to Shift_JIS and
+    decoded as CP932, which carries exactly those extensions. None when not decodable.
+    """
+    parts: list[str] = []
+    state = b"(B"
+    pos = 0
+    sjis = bytearray()
+
+    def flush_text(seg: bytes, st: bytes) -> bool:
+        if not seg:
+            return True
+        if st in (b"$@", b"$B", b"&@\x1b$B"):
+            buf = bytearray()
+            if not _jis_pairs_to_sjis(seg.replace(b"\n", b"").replace(b"\r", b""), buf):
+                return False
+            try:
+                parts.append(bytes(buf).decode("cp932"))
+            except UnicodeDecodeError:
+                return False
+            return True
+        if st == b"(I":
+            if any(not (0x21 <= b <= 0x5F) for b in seg if b not in (0x0A, 0x0D)):
+                return False
+            parts.append(bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in seg).decode("cp932"))
+            return True
+        if st == b"$(D":  # JIS X 0212 via EUC-JP's SS3
+            try:
+                parts.append(b"".join(b"\x8f" + bytes((seg[i] | 0x80, seg[i + 1] | 0x80))
+                                      for i in range(0, len(seg) - 1, 2)).decode("euc_jp"))
+            except (UnicodeDecodeError, IndexError):
+                return False
+            return True
+        if st in (b"$(O", b"$(Q", b"$(P"):
+            prefix = b"\x8f" if st == b"$(P" else b""
+            try:
+                parts.append(b"".join(prefix + bytes((seg[i] | 0x80, seg[i + 1] | 0x80))
+                                      for i in range(0, len(seg) - 1, 2)).decode("euc_jis_2004"))
+            except (UnicodeDecodeError, IndexError):
+                return False
+            return True
+        # ASCII / JIS-Roman; SO/SI shift to kana inside it (CP50221)
+        if b"\x0e" in seg:
+            out, kana = [], False
+            for b in seg:
+                if b == 0x0E:
+                    kana = True
+                elif b == 0x0F:
+                    kana = False
+                elif kana and 0x21 <= b <= 0x5F:
+                    out.append(bytes((b + 0x80,)).decode("cp932"))
+                else:
+                    out.append(chr(b))
+            parts.append("".join(out))
+            return True
+        if not seg.isascii():
+            return False
+        parts.append(seg.decode("ascii"))
+        return True
+
+    del sjis
+    for m in _ESC_RE.finditer(data):
+        if not flush_text(data[pos:m.start()], state):
+            return None
+        state = m.group(1)
+        pos = m.end()
+    if not flush_text(data[pos:], state):
+        return None
+    return "".join(parts)
+
+
+def _decode_eucjp_ms(data: bytes) -> str | None:
+    """EUC-JP as Microsoft (cp51932) / eucJP-ms send it: NEC row 13 lives at 0xAD 0xA1…; map the
+    two-byte JIS pairs to Shift_JIS and decode as CP932."""
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        b = data[i]
+        if b < 0x80:
+            out.append(b)
+            i += 1
+        elif b == 0x8E and i + 1 < n:  # half-width kana
+            out.append(data[i + 1])
+            i += 2
+        elif 0xA1 <= b <= 0xFE and i + 1 < n:
+            if not _jis_pairs_to_sjis(bytes((b & 0x7F, data[i + 1] & 0x7F)), out):
+                return None
+            i += 2
+        else:
+            return None
+    try:
+        return bytes(out).decode("cp932")
+    except UnicodeDecodeError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Headers
+# --------------------------------------------------------------------------------------------
+
+_EW_RE = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
+_EW_GAP_RE = re.compile(r"[ \t\r\n]*")
+_QHEX_RE = re.compile(rb"=([0-9A-Fa-f]{2})")
+_FOLD_RE = re.compile(r"\r?\n(?=[ \t])")
+_WS_RE = re.compile(r"[ \t\r\n]+")
+
+
+def _raw_to_str(value: object) -> str:
+    """A compat32 raw header value -> str. Raw 8-bit bytes (surrogate-escaped by the parser)
+    are decoded as UTF-8, else guessed (CP932/EUC-JP) — real clients do send them."""
+    if not isinstance(value, str):
+        value = str(value)
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        data = value.encode("ascii", "surrogateescape")
+        return decode_bytes(data, None, "header")[0]
+
+
+def _ew_bytes(enc: str, payload: str) -> bytes | None:
+    if enc in "bB":
+        cleaned = re.sub(r"[^A-Za-z0-9+/]", "", payload)
+        cleaned += "=" * (-len(cleaned) % 4)
+        try:
+            return base64.b64decode(cleaned)
+        except (binascii.Error, ValueError):
+            return None
+    data = payload.replace("_", " ").encode("ascii", "replace")
+    return _QHEX_RE.sub(lambda m: bytes((int(m.group(1), 16),)), data)
+
+
+def decode_words(value: str | None, problems: list[str] | None = None, where: str = "header") -> str:
+    """RFC 2047 header value -> str, unfolded, ASCII whitespace runs collapsed.
+
+    Tolerant where real mail is broken: encoded-words without surrounding whitespace, a
+    multibyte character split across two encoded-words (bytes of adjacent words in one
+    charset are joined before decoding), bad base64 padding, unknown charsets (decoded by
+    guess, with a problem noted). Full-width spaces are kept: they are part of the subject.
+    """
     if not value:
         return ""
-    try:
-        text = str(make_header(decode_header(value)))
-    except (UnicodeDecodeError, LookupError, ValueError):
-        text = value
-    return " ".join(text.split())
+    value = _raw_to_str(value)
+    value = _FOLD_RE.sub("", value)
+    out: list[str] = []
+    pos = 0
+    pending: list[bytes] = []
+    pending_cs = ""
+
+    def flush() -> None:
+        nonlocal pending, pending_cs
+        if pending:
+            text, problem = decode_bytes(b"".join(pending), pending_cs, where)
+            out.append(text)
+            if problem and problems is not None:
+                problems.append(problem)
+        pending, pending_cs = [], ""
+
+    for m in _EW_RE.finditer(value):
+        gap = value[pos:m.start()]
+        data = _ew_bytes(m.group(2), m.group(3))
+        if data is None:
+            flush()
+            out.append(gap + m.group(0))
+            if problems is not None:
+                problems.append(f"{where}: malformed encoded-word kept as text: {m.group(0)[:60]}")
+            pos = m.end()
+            continue
+        charset = m.group(1)
+        if pending and _EW_GAP_RE.fullmatch(gap):
+            if charset.lower() != pending_cs.lower():
+                flush()
+        else:
+            flush()
+            out.append(gap)
+        pending.append(data)
+        pending_cs = charset
+        pos = m.end()
+    flush()
+    out.append(value[pos:])
+    text = "".join(out)
+    if problems is not None and "=?" in value[pos:] and "?=" in value[pos:]:
+        problems.append(f"{where}: malformed encoded-word kept as text")
+    return _WS_RE.sub(" ", text).strip()
+
+
+_MSGID_RE = re.compile(r"<([^<>\s]+)>")
 
 
 def _ids(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
+    found = _MSGID_RE.findall(value)
+    if found:
+        return tuple(found)
     return tuple(tok.strip("<>") for tok in value.replace(",", " ").split() if "@" in tok)
 
 
-def _addresses(msg: Message, name: str) -> tuple[Address, ...]:
-    values = [decode_words(v) for v in msg.get_all(name, [])]
-    return tuple(Address(n.strip(), a.strip().lower()) for n, a in getaddresses(values) if a)
-
-
-def _body_text(msg: Message, problems: list[str]) -> str:
-    part = next((p for p in msg.walk() if p.get_content_type() == "text/plain"), None)
-    if part is None:
-        return ""
-    payload = part.get_payload(decode=True) or b""
-    charset = part.get_content_charset() or "us-ascii"
+def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[Address, ...]:
+    key = name.lower()
+    values = [_FOLD_RE.sub("", _raw_to_str(v)) for k, v in msg.raw_items() if k.lower() == key]
+    if not values:
+        return ()
     try:
-        return payload.decode(charset)
-    except (LookupError, UnicodeDecodeError) as exc:
-        problems.append(f"body: {exc}")
-        return payload.decode("utf-8", "replace")
+        pairs = getaddresses(values)
+    except Exception as exc:  # noqa: BLE001 - stdlib address parser on hostile input
+        problems.append(f"{name}: unparsable address list ({exc.__class__.__name__})")
+        return ()
+    result = []
+    for n, a in pairs:
+        a = a.strip()
+        if not a or "@" not in a:
+            continue
+        result.append(Address(decode_words(n, problems, name).strip().strip('"'), a.lower()))
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------------------------
+# Body: choose the part, decode, render HTML
+# --------------------------------------------------------------------------------------------
+
+_BOUNDARY_GUESS_RE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70}?)[ \t]*\r?$", re.M)
+
+
+def _part_text(part: Message, problems: list[str], where: str) -> str:
+    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as exc:  # noqa: BLE001 - decoder on hostile input; never crash
+        problems.append(f"{where}: undecodable {cte or 'transfer encoding'} ({exc.__class__.__name__})")
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        payload = raw.encode("ascii", "surrogateescape") if isinstance(raw, str) else b""
+    if not isinstance(payload, bytes):
+        payload = b""
+    for defect in part.defects:
+        name = defect.__class__.__name__
+        if "Base64" in name or "Padding" in name:
+            problems.append(f"{where}: broken base64 ({name}); decoded what could be decoded")
+    if cte and cte not in ("7bit", "8bit", "binary", "base64", "quoted-printable", "x-uuencode", "uuencode"):
+        problems.append(f"{where}: unknown Content-Transfer-Encoding {cte!r}; taken as is")
+    charset = part.get_param("charset")
+    if isinstance(charset, tuple):  # RFC 2231 encoded parameter
+        charset = charset[2]
+    text, problem = decode_bytes(payload, str(charset) if charset else None, where)
+    if problem:
+        problems.append(problem)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _is_attachment(part: Message) -> bool:
+    disp = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    return disp == "attachment"
+
+
+def _choose(part: Message, problems: list[str]) -> tuple[str, bool, str | None] | None:
+    """(text, from_html, charset) of the readable body of `part`, or None when it has none.
+
+    multipart/alternative: the plain alternative, else the HTML one rendered. Other multiparts
+    (mixed, related, signed): the inline text parts joined in order, attachments skipped.
+    """
+    ctype = part.get_content_type()
+    if part.is_multipart():
+        children = [c for c in part.get_payload() if isinstance(c, Message)]
+        if ctype == "multipart/alternative":
+            chosen = [r for r in (_choose(c, problems) for c in children) if r]
+            plain = [r for r in chosen if not r[1]]
+            return (plain or chosen)[0] if chosen else None
+        results = [r for c in children if not _is_attachment(c) for r in [_choose(c, problems)] if r]
+        if not results:
+            return None
+        return "\n".join(r[0] for r in results), any(r[1] for r in results), results[0][2]
+    if _is_attachment(part):
+        return None
+    maintype = part.get_content_maintype()
+    if ctype == "text/html":
+        return render_html(_part_text(part, problems, "html part")), True, part.get_param("charset")
+    if maintype == "text" or ctype in ("message/delivery-status",):
+        return _part_text(part, problems, "body"), False, part.get_param("charset")
+    if maintype == "multipart":
+        # multipart with no parsable boundary: best effort on its raw payload
+        return _part_text(part, problems, "body"), False, part.get_param("charset")
+    return None
+
+
+def _repair_multipart(msg: Message, raw: bytes, problems: list[str]) -> Message:
+    """A multipart whose boundary is missing or wrong: guess it from the first `--token`
+    delimiter line of the body and parse again."""
+    body_start = raw.find(b"\r\n\r\n")
+    body_start = raw.find(b"\n\n") if body_start < 0 else body_start
+    body = raw[body_start:] if body_start >= 0 else b""
+    m = _BOUNDARY_GUESS_RE.search(body)
+    if not m:
+        return msg
+    boundary = m.group(1).decode("ascii")
+    if boundary.endswith("--"):
+        boundary = boundary[:-2]
+    msg2 = email.message_from_bytes(raw, policy=email.policy.compat32)
+    try:
+        msg2.set_boundary(boundary)
+    except Exception:  # noqa: BLE001
+        return msg
+    msg3 = email.message_from_bytes(msg2.as_bytes(), policy=email.policy.compat32)
+    if msg3.is_multipart():
+        problems.append(f"MIME: multipart boundary missing or wrong; guessed {boundary!r}")
+        return msg3
+    return msg
+
+
+class _HTMLText(HTMLParser):
+    """HTML -> plain text, quoting what the mail clients mark as quoted.
+
+    <blockquote> and the border-left <div>s of Outlook/Apple/Yahoo become `>` lines; Outlook's
+    reply header (`divRplyFwdMsg`, or the border-top div of Outlook desktop) is preceded by the
+    `____` line Outlook itself writes in plain text, so the plain-text splitter handles both.
+    """
+
+    _BLOCK = frozenset("p div li tr table ul ol h1 h2 h3 h4 h5 h6 pre hr address center dl dt dd section article header footer blockquote form".split())
+    _SKIP = frozenset(("style", "script", "head", "title", "xml"))
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.cur: list[str] = []
+        self.cur_depth = 0
+        self.depth = 0
+        self.stack: list[tuple[str, bool]] = []
+        self.skip = 0
+        self.pre = 0
+
+    def _break(self) -> None:
+        text = "".join(self.cur)
+        if not self.pre:
+            text = re.sub(r"[ \t\r\n\xa0]+", " ", text).strip()
+        prefix = ">" * self.cur_depth
+        self.lines.append(f"{prefix} {text}" if prefix and text else (prefix or text))
+        self.cur = []
+        self.cur_depth = self.depth
+
+    def _soft_break(self) -> None:
+        if self.cur and "".join(self.cur).strip():
+            self._break()
+        else:
+            self.cur = []
+            self.cur_depth = self.depth
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self.skip += 1
+            return
+        if tag == "br":
+            self._break()
+            return
+        quoting = False
+        if tag in self._BLOCK:
+            self._soft_break()
+            a = {k: (v or "") for k, v in attrs}
+            style = a.get("style", "").replace(" ", "").lower()
+            ident = (a.get("id", "") + " " + a.get("class", "")).lower()
+            if tag == "blockquote" or (tag == "div" and "border-left:" in style and "border-left:none" not in style):
+                quoting = True
+            elif "divrplyfwdmsg" in ident or (tag == "div" and "border-top:solid" in style):
+                self.lines.append("________________________________")
+            if tag == "p":
+                if self.lines and self.lines[-1].strip("> "):
+                    self.lines.append(">" * self.depth)
+            if tag == "pre":
+                self.pre += 1
+        if tag in self._BLOCK or quoting:
+            self.stack.append((tag, quoting))
+            if quoting:
+                self.depth += 1
+                self.cur_depth = self.depth
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self._break()
+        elif tag == "hr":
+            self._soft_break()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skip = max(0, self.skip - 1)
+            return
+        if tag not in self._BLOCK:
+            return
+        self._soft_break()
+        while self.stack:
+            t, quoting = self.stack.pop()
+            if quoting:
+                self.depth -= 1
+            if t == "pre":
+                self.pre = max(0, self.pre - 1)
+            if t == tag:
+                break
+        self.cur_depth = self.depth
+        if tag == "p":
+            self.lines.append(">" * self.depth)
+
+    def handle_data(self, data: str) -> None:
+        if self.skip:
+            return
+        if not self.cur:
+            self.cur_depth = self.depth
+        self.cur.append(data)
+
+    def text(self) -> str:
+        self._soft_break()
+        out: list[str] = []
+        for line in self.lines:
+            if not line.strip("> ") and out and not out[-1].strip("> "):
+                continue  # collapse runs of empty lines
+            out.append(line)
+        while out and not out[0].strip("> "):
+            out.pop(0)
+        while out and not out[-1].strip("> "):
+            out.pop()
+        return "\n".join(out)
+
+
+def render_html(html: str) -> str:
+    """HTML part -> plain text with quoted passages as `>` lines (see `_HTMLText`)."""
+    parser = _HTMLText()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - html.parser on hostile input; fall back to tag stripping
+        return re.sub(r"<[^>]*>", "", html)
+    return parser.text()
+
+
+# --------------------------------------------------------------------------------------------
+# Splitting: own text / quotes / attribution / signature
+# --------------------------------------------------------------------------------------------
+
+_QUOTE_LINE_RE = re.compile(r"^[ \t]{0,3}[>＞]")
+_QUOTE_PREFIX_RE = re.compile(r"^[ \t]*(?:[>＞][ \t]?)+")
+_ATTRIBUTION_RES = tuple(re.compile(p) for p in (
+    r"(?i)\bwrote\s*[:：]\s*$",
+    r"書きました\s*[:：]\s*$",
+    r"(?:のメール|のメッセージ|からのメール)\s*[:：]\s*$",
+    r"(?i)\b(?:schrieb|a\s+écrit|escribió|scrisse|skrev|napisał)\s*[:：]?\s*$",
+    r"^\s*\d{4}\s*[年/.\-]\s*\d{1,2}\s*[月/.\-]\s*\d{1,2}.*[:：]\s*$",
+    r"(?i)^\s*(?:On|Am|Le|El|Il|Op)\s.+[:：]\s*$",
+    r"<[^<>@\s]+@[^<>\s]+>\s*[:：]\s*$",
+))
+_DASH_MARKER_RE = re.compile(
+    r"(?i)^\s*[-_=]{2,}\s*(?:original\s+message|forwarded\s+message|元のメッセージ|転送メッセージ|"
+    r"転送されたメッセージ|オリジナルメッセージ|ursprüngliche\s+nachricht|message\s+d'origine)\s*[-_=]{2,}\s*$")
+_UNDERSCORE_RE = re.compile(r"^\s*_{10,}\s*$")
+_HDR_RE = re.compile(
+    r"(?i)^\s*\*?(from|差出人|送信者|sent|date|送信日時|日付|日時|to|宛先|cc|bcc|subject|件名|reply-to|"
+    r"importance|重要度|添付|attachments?)\*?\s*[:：]")
+_HDR_FROM = {"from", "差出人", "送信者"}
+_HDR_OTHER = {"sent", "date", "送信日時", "日付", "日時", "subject", "件名"}
+_SIG_DELIM_RE = re.compile(r"^--[ \t]?$")
+_SEPARATOR_RE = re.compile(r"^[ \t　]*[-‐‑‒–—―─━┄┅┈┉═=＝_＿*＊~～〜・･+＋#＃ー－]{3,}[ \t　]*$")
+_CLOSING_RE = re.compile(
+    r"(?i)^\s*(?:(?:以上、?\s*)?(?:何卒|引き続き|今後とも)?\s*(?:どうぞ)?\s*よろしく\s*お願い\s*(?:いた|致)?し?ます[。.!！]?|"
+    r"敬具|草々|かしこ|"
+    r"(?:best|warm|kind|warmest|kindest)(?:est)?\s+regards|regards|best\s+wishes|best|cheers|"
+    r"sincerely(?:\s+yours)?|yours\s+(?:sincerely|truly|faithfully)|many\s+thanks|thanks(?:\s+again)?|"
+    r"thank\s+you(?:\s+again)?|respectfully)\s*[,.!、。]?\s*$")
+_GREETING_RE = re.compile(
+    r"(?i)^\s*(?:dear\b|hi\b|hello\b|hey\b|good\s+(?:morning|afternoon|evening)\b)|"
+    r"(?:様|さま|さん|殿|御中|各位|先生)\s*[,、。:：]?\s*$")
+
+
+@dataclass
+class _Split:
+    own: list[tuple[int, str]]
+    spans: list[QuoteSpan]
+    attributions: list[str]
+
+
+def _is_attribution(lines: list[str]) -> bool:
+    text = " ".join(s.strip() for s in lines)
+    if len(text) > 300:
+        return False
+    return any(r.search(text) for r in _ATTRIBUTION_RES)
+
+
+def _header_block_at(lines: list[str], i: int) -> int | None:
+    """If an Outlook-style reply header starts at line i, return the index after it; else None.
+
+    Accepted: a dashed "Original Message" / "元のメッセージ" marker, or a `____` line, optionally
+    followed by header lines; or a bare run of header lines that has From/差出人 and one of
+    Sent/Date/送信日時/Subject/件名 (Outlook's plain-text reply block).
+    """
+    n = len(lines)
+    j = i
+    marker = bool(_DASH_MARKER_RE.match(lines[i]))
+    underscore = bool(_UNDERSCORE_RE.match(lines[i]))
+    if marker or underscore:
+        j += 1
+        while j < n and not lines[j].strip() and j - i < 3:
+            j += 1
+    keys: set[str] = set()
+    k = j
+    while k < n:
+        m = _HDR_RE.match(lines[k])
+        if m:
+            keys.add(m.group(1).lower())
+            k += 1
+            continue
+        # an address list wrapped onto the next line, followed by more headers
+        if keys and lines[k].strip() and k + 1 < n and _HDR_RE.match(lines[k + 1]) and not _QUOTE_LINE_RE.match(lines[k]):
+            k += 1
+            continue
+        break
+    has_header_block = bool(keys & _HDR_FROM) and bool(keys & _HDR_OTHER)
+    if marker:
+        return k if keys else j
+    if has_header_block:
+        return k
+    return None
+
+
+def _split(lines: list[str]) -> _Split:
+    n = len(lines)
+    # 1. an Outlook header block: everything below it is the quoted original
+    tail_start = n
+    tail: QuoteSpan | None = None
+    tail_attr = ""
+    for i, line in enumerate(lines):
+        if _QUOTE_LINE_RE.match(line) or not line.strip():
+            continue
+        if not (_DASH_MARKER_RE.match(line) or _UNDERSCORE_RE.match(line) or _HDR_RE.match(line)):
+            continue
+        end = _header_block_at(lines, i)
+        if end is None:
+            continue
+        tail_start = i
+        tail_attr = "\n".join(s for s in lines[i:end] if s.strip())
+        q_start = end
+        while q_start < n and not lines[q_start].strip():
+            q_start += 1
+        q_end = n
+        while q_end > q_start and not lines[q_end - 1].strip():
+            q_end -= 1
+        if q_end > q_start:
+            body = lines[q_start:q_end]
+            tail = QuoteSpan(q_start + 1, q_end, "\n".join(body), "header-block", tail_attr)
+        break
+
+    own: list[tuple[int, str]] = []
+    spans: list[QuoteSpan] = []
+    attributions: list[str] = []
+    i = 0
+    while i < tail_start:
+        if not _QUOTE_LINE_RE.match(lines[i]):
+            own.append((i, lines[i]))
+            i += 1
+            continue
+        start = i
+        while i < tail_start and _QUOTE_LINE_RE.match(lines[i]):
+            i += 1
+        body = [_QUOTE_PREFIX_RE.sub("", s, count=1) for s in lines[start:i]]
+        # attribution: the last one or two non-blank own lines right before the quote
+        attr: str | None = None
+        idx = [k for k in range(len(own) - 1, -1, -1)][:4]
+        nonblank = []
+        for k in idx:
+            if own[k][1].strip():
+                nonblank.append(k)
+                if len(nonblank) == 2:
+                    break
+            elif nonblank:
+                break
+            elif own[-1][0] - own[k][0] > 2:
+                break
+        for take in (1, 2):
+            if len(nonblank) >= take:
+                chosen = sorted(nonblank[:take])
+                if _is_attribution([own[k][1] for k in chosen]):
+                    attr = "\n".join(own[k][1].strip() for k in chosen)
+                    del own[chosen[0]:]
+                    break
+        if attr:
+            attributions.append(attr)
+        spans.append(QuoteSpan(start + 1, i, "\n".join(body), "prefix", attr))
+    if tail is not None:
+        attributions.append(tail_attr)
+        spans.append(tail)
+    return _Split(own, spans, attributions)
+
+
+def _trim(own: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    a, b = 0, len(own)
+    while a < b and not own[a][1].strip():
+        a += 1
+    while b > a and not own[b - 1][1].strip():
+        b -= 1
+    return own[a:b]
+
+
+def _signature(own: list[tuple[int, str]]) -> tuple[str | None, int | None]:
+    """The signature block at the end of the own text, and its first line number.
+
+    In order of trust: the last RFC 3676 "-- " delimiter; a separator line (――――, ─────,
+    -----, ＝＝＝, ***) that opens a block near the end; a short block after a closing
+    phrase (よろしくお願いいたします, Best regards, Thanks, …).
+    """
+    if not own:
+        return None, None
+    texts = [t for _, t in own]
+    n = len(texts)
+
+    def nonblank_after(k: int) -> int:
+        return sum(1 for t in texts[k:] if t.strip())
+
+    def block(k: int) -> tuple[str | None, int | None]:
+        body = [t for t in texts[k:]]
+        while body and not body[0].strip():
+            body.pop(0)
+            k += 1
+        if not body:
+            return None, None
+        return "\n".join(body).strip("\n"), own[k][0] + 1
+
+    for k in range(n - 1, -1, -1):
+        if _SIG_DELIM_RE.match(texts[k]) and 0 < nonblank_after(k + 1) <= 20:
+            return block(k + 1)
+    for k in range(n):
+        if _SEPARATOR_RE.match(texts[k]) and 0 < nonblank_after(k + 1) <= 12:
+            return block(k)
+    for k in range(n - 1, max(-1, n - 10), -1):
+        if _CLOSING_RE.match(texts[k]):
+            rest = [t for t in texts[k + 1:] if t.strip()]
+            if 0 < len(rest) <= 6 and all(len(t.strip()) <= 80 for t in rest):
+                return block(k + 1)
+            break
+    return None, None
+
+
+_JA_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+
+
+def _language(text: str) -> Literal["ja", "en"]:
+    ja = len(_JA_RE.findall(text))
+    latin = len(_LATIN_RE.findall(text))
+    return "ja" if ja and ja * 3 >= latin * 0.5 else "en"
+
+
+# --------------------------------------------------------------------------------------------
+# parse
+# --------------------------------------------------------------------------------------------
 
 
 def parse(raw: bytes) -> ParsedMessage:
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    """Raw message bytes -> ParsedMessage. Never raises on bad mail: see `problems`."""
     problems: list[str] = []
-    text = _body_text(msg, problems).replace("\r\n", "\n")
-    own, quotes, current = [], [], []
-    for line in text.split("\n"):
-        if line.startswith(">"):
-            current.append(line.lstrip("> "))
-        else:
-            if current:
-                quotes.append("\n".join(current))
-                current = []
-            own.append(line)
-    if current:
-        quotes.append("\n".join(current))
-    froms = _addresses(msg, "From")
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    for defect in msg.defects:
+        name = defect.__class__.__name__
+        if "Boundary" in name or "Multipart" in name:
+            problems.append(f"MIME: {name}")
+    if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
+        msg = _repair_multipart(msg, raw, problems)
+    chosen = None
+    try:
+        chosen = _choose(msg, problems)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: a bad mail is a problem, not a crash
+        problems.append(f"MIME: unreadable structure ({exc.__class__.__name__}: {exc})")
+    text, is_html, charset = chosen if chosen else ("", False, None)
+    if isinstance(charset, tuple):
+        charset = charset[2]
+    lines = text.split("\n")
+    split = _split(lines)
+    own = _trim(split.own)
+    own_text = "\n".join(t for _, t in own)
+    signature, sig_line = _signature(own)
+    greeting = next((t.strip() for _, t in own if t.strip()), None)
+    if greeting is not None and not _GREETING_RE.search(greeting):
+        greeting = None
+    froms = _addresses(msg, "From", problems)
+    subject = decode_words(msg.get("Subject") if "Subject" not in msg else
+                           next((v for k, v in msg.raw_items() if k.lower() == "subject"), ""),
+                           problems, "Subject")
     return ParsedMessage(
         raw=raw,
         headers=msg,
-        message_id=(_ids(msg.get("Message-ID")) or (None,))[0],
-        in_reply_to=_ids(msg.get("In-Reply-To")),
-        references=_ids(msg.get("References")),
-        subject=decode_words(msg.get("Subject")),
+        message_id=(_ids(_raw_to_str(msg.get("Message-ID", ""))) or (None,))[0],
+        in_reply_to=_ids(_raw_to_str(msg.get("In-Reply-To", ""))),
+        references=_ids(_raw_to_str(msg.get("References", ""))),
+        subject=subject,
         from_=froms[0] if froms else None,
-        to=_addresses(msg, "To"),
-        cc=_addresses(msg, "Cc"),
-        reply_to=_addresses(msg, "Reply-To"),
+        to=_addresses(msg, "To", problems),
+        cc=_addresses(msg, "Cc", problems),
+        reply_to=_addresses(msg, "Reply-To", problems),
         text=text,
-        own_text="\n".join(own),
-        signature=None,
-        quotes=tuple(quotes),
-        problems=tuple(problems),
+        own_text=own_text,
+        signature=signature,
+        quotes=tuple(s.text for s in split.spans),
+        problems=tuple(dict.fromkeys(problems)),
+        quote_spans=tuple(split.spans),
+        attribution=split.attributions[0] if split.attributions else None,
+        attributions=tuple(split.attributions),
+        greeting=greeting,
+        own_lines=tuple((k + 1, t) for k, t in own),
+        signature_line=sig_line,
+        html=is_html,
+        charset=str(charset) if charset else None,
+        language=_language(own_text or text),
     )
 
 
+# --------------------------------------------------------------------------------------------
+# Comparison form
+# --------------------------------------------------------------------------------------------
+
+# Dash-like and tilde-like characters that clients, IMEs and the JIS<->Unicode mappings
+# (iso2022_jp vs cp932: 〜/～, −/－, ―/—, ‖/∥) swap for one another.
+_DASHES = "-‐‑‒–—―─━−－ー﹘﹣ｰ˗⁃⸺⸻"
+_TILDES = "~〜～∼∽˜⁓"
+_FOLD_TABLE = str.maketrans({**{c: "-" for c in _DASHES}, **{c: "~" for c in _TILDES}, "∥": "‖", "￤": "|"})
+
+
 def normalize(text: str) -> str:
-    """Comparison form: NFKC (full/half width), whitespace runs and line breaks removed."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """Comparison form: NFKC (full/half width), dash and tilde variants folded, all whitespace
+    (including line breaks, so re-wrapping does not matter) removed."""
+    return "".join(unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE).split())
+
+
+def _dequote_line(line: str) -> str:
+    return _QUOTE_PREFIX_RE.sub("", line, count=1)
+
+
+def quote_matches(quote: str, original_text: str) -> tuple[bool, str | None]:
+    """Is `quote` a trimmed passage of `original_text`? -> (ok, first differing quoted line).
+
+    Both sides are compared in `normalize`d form with quote markers (`>` of any depth)
+    stripped from each line, as one stream with line breaks removed, so re-wrapped lines
+    still match. Each non-empty quoted line must occur in the original's stream, searched
+    forward from where the previous line matched (so whole lines may be trimmed away
+    anywhere); a line found only earlier in the stream is also accepted (quoting out of
+    order does not alter the text). Nested quotes match because the original's own quoted
+    text is part of its stream.
+    """
+    stream = "".join(normalize(_dequote_line(s)) for s in original_text.split("\n"))
+    pos = 0
+    for line in quote.split("\n"):
+        norm = normalize(_dequote_line(line))
+        if not norm:
+            continue
+        found = stream.find(norm, pos)
+        if found < 0:
+            found = stream.find(norm)
+            if found < 0:
+                return False, line.strip()
+            continue
+        pos = found + len(norm)
+    return True, None
+
+
+def iter_quote_mismatches(message: ParsedMessage, original: ParsedMessage) -> Iterable[tuple[QuoteSpan, str]]:
+    """Every quoted passage of `message` that is not a trimmed passage of `original`,
+    with its first differing line. Compared against the original's whole text (its quotes too)."""
+    for span in message.quote_spans:
+        ok, line = quote_matches(span.text, original.text)
+        if not ok:
+            yield span, line or ""
