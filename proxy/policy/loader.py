@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
+from proxy.customers import DEFAULT_HONORIFICS
 from proxy.policy.regex import RegexError, compile_pattern
 from proxy.policy.verdict import Action
 
@@ -40,7 +41,7 @@ APOLOGY_PHRASES = (
     "ご心配をおかけ", "大変失礼いたしました", "失礼いたしました",
     "sorry", "apologise", "apologize", "apologies", "apologizing", "apologising", "our apology",
 )
-HONORIFICS = ("様", "さん", "さま", "殿", "氏", "Mr.", "Ms.", "Mrs.", "Dr.", "Mx.", "Mr", "Ms", "Mrs", "Dr")
+HONORIFICS = DEFAULT_HONORIFICS  # one list, owned by the customer index that matches them
 
 SETTINGS_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "subject-changed": {"reply_prefixes": REPLY_PREFIXES, "forward_prefixes": FORWARD_PREFIXES, "allowed_tags": ()},
