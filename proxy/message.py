@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import email
 import email.policy
 import re
@@ -139,7 +140,6 @@ def _chain_for(label: str) -> tuple[tuple[str, ...], bool]:
         return _CHARSET_CHAINS[key], True
     if key.replace("-", "_") in _CHARSET_CHAINS:
         return _CHARSET_CHAINS[key.replace("-", "_")], True
-    import codecs
     try:
         name = codecs.lookup(key).name
     except LookupError:
@@ -176,6 +176,15 @@ def decode_bytes(data: bytes, charset: str | None, where: str = "body") -> tuple
                 return text, f"{where}: {what}; decoded as {codec.lstrip('@')}"
             return text, None
     if known:
+        # A few bad bytes in otherwise good text (a truncated base64 part, one stray byte):
+        # keep the declared charset, mark the damage, rather than re-guess the whole part.
+        codec = chain[0].lstrip("@")
+        if codec not in ("cp50220", "eucjp-ms"):
+            text = data.decode(codec, "replace")
+            bad = text.count("\ufffd")
+            if bad <= max(3, len(text) // 200):
+                return text, (f"{where}: {bad} undecodable byte sequence(s) in charset {charset!r}; "
+                              "replaced with U+FFFD")
         # Label lied (e.g. "us-ascii" or "iso-2022-jp" with 8-bit Shift_JIS): guess before giving up.
         for codec in _GUESS_CHAIN:
             text = _try_decode(data, codec)
@@ -205,118 +214,109 @@ def _try_decode(data: bytes, codec: str) -> str | None:
 _ESC_RE = re.compile(rb"\x1b(\(B|\(J|\(H|\(I|\$@|\$B|&@\x1b\$B|\$\(D|\$\(O|\$\(Q|\$\(P|\$A|\$\(C|\$\(B|\.A|\.F|N|\$\(@)")
 
 
-def _jis_pairs_to_sjis(seg: bytes, out: bytearray) -> bool:
-    """Append the Shift_JIS form of JIS X 0208 byte pairs; False when a byte is out of range."""
-    if len(seg) % 2:
-        return False
-    for i in range(0, len(seg), 2):
-        c1, c2 = seg[i], seg[i + 1]
-        if not (0x21 <= c1 <= 0x7E and 0x21 <= c2 <= 0x7E):
-            return False
-        s1 = ((c1 + 1) >> 1) + (0x70 if c1 <= 0x5E else 0xB0)
-        if c1 & 1:
-            s2 = c2 + 0x1F + (1 if c2 >= 0x60 else 0)
-        else:
-            s2 = c2 + 0x7E
-        out += bytes((s1, s2))
-    return True
+def _jis_pairs_to_sjis(c1: int, c2: int) -> bytes | None:
+    """One JIS X 0208 code (row/cell bytes 0x21-0x7E) -> its Shift_JIS bytes."""
+    if not (0x21 <= c1 <= 0x7E and 0x21 <= c2 <= 0x7E):
+        return None
+    s1 = ((c1 + 1) >> 1) + (0x70 if c1 <= 0x5E else 0xB0)
+    s2 = c2 + (0x1F + (1 if c2 >= 0x60 else 0) if c1 & 1 else 0x7E)
+    return bytes((s1, s2))
+
+
+def _nec_ibm_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """codecs error handler for EUC-JP bytes: the NEC special row 13 (①, Ⅲ, ㈱) and the
+    NEC-selected IBM extension rows 89-92 (髙, 﨑) that Microsoft's CP50220/CP51932 put where
+    JIS leaves holes. Python's euc_jp rejects them; CP932 has them at the mapped position."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    data = exc.object
+    i = exc.start
+    if i + 1 < len(data):
+        sjis = _jis_pairs_to_sjis(data[i] & 0x7F, data[i + 1] & 0x7F) if data[i] >= 0xA1 else None
+        if sjis is not None:
+            try:
+                return sjis.decode("cp932"), i + 2
+            except UnicodeDecodeError:
+                pass
+    raise exc
+
+
+codecs.register_error("replyguard-nec-ibm", _nec_ibm_fallback)
+_TO_EUC = bytes(b | 0x80 if 0x21 <= b <= 0x7E else b for b in range(256))
+_ESC_RE = re.compile(rb"\x1b(\(B|\(J|\(H|\(I|\$@|\$B|&@\x1b\$B|\$\(D|\$\(O|\$\(Q|\$\(P|\$A|\$\(C|\$\(B|\.A|\.F|N|\$\(@)")
+_SHIFT_RE = re.compile(rb"\x0e([\x21-\x5f]*)\x0f?")
+
+
+_RARE_ESC_RE = re.compile(rb"\x1b(?:\$\(|\$A|\.|N)")
+_JIS_SEG_RE = re.compile(rb"\x1b(?:\$[@B]|&@\x1b\$B)([^\x1b]*)|\x1b\(I([^\x1b]*)|\x1b\([BJH]")
+
+
+def _seg_to_euc(m: re.Match[bytes]) -> bytes:
+    if m.group(1) is not None:
+        return m.group(1).translate(_TO_EUC, b"\r\n")
+    if m.group(2) is not None:
+        return b"".join(b"\x8e" + bytes((c | 0x80,)) for c in m.group(2) if 0x21 <= c <= 0x5F)
+    return b""
 
 
 def _decode_cp50220(data: bytes) -> str | None:
     """ISO-2022-JP as Microsoft's CP50220/50221 sends it: JIS X 0208 plus the NEC special row
-    13 (①, Ⅰ, ㈱ …) and NEC-selected IBM extensions, JIS X 0201 kana (ESC ( I or SO/SI).
+    13 and NEC-selected IBM extensions, JIS X 0201 kana (ESC ( I, or SO/SI), JIS X 0212.
 
-    Python's iso2022_jp codecs reject those rows, so the JIS pairs are mapped to Shift_JIS and
-    decoded as CP932, which carries exactly those extensions. None when not decodable.
+    Python's iso2022_jp codecs reject those, so each escape segment is shifted to EUC-JP
+    (one bytes.translate) and decoded with the NEC/IBM error handler above. None when a
+    segment is not decodable at all (the caller then replaces and reports).
     """
+    if not _RARE_ESC_RE.search(data) and b"\x0e" not in data:
+        # Common case (JIS X 0208 + ASCII/JIS-Roman, maybe ESC ( I kana): one regex pass to
+        # EUC-JP, one decode. The loop below handles the rare designations.
+        euc = _JIS_SEG_RE.sub(_seg_to_euc, data)
+        if b"\x1b" not in euc:
+            try:
+                return euc.decode("euc_jp", "replyguard-nec-ibm")
+            except UnicodeDecodeError:
+                return None
     parts: list[str] = []
     state = b"(B"
     pos = 0
-    sjis = bytearray()
-
-    def flush_text(seg: bytes, st: bytes) -> bool:
-        if not seg:
-            return True
-        if st in (b"$@", b"$B", b"&@\x1b$B"):
-            buf = bytearray()
-            if not _jis_pairs_to_sjis(seg.replace(b"\n", b"").replace(b"\r", b""), buf):
-                return False
-            try:
-                parts.append(bytes(buf).decode("cp932"))
-            except UnicodeDecodeError:
-                return False
-            return True
-        if st == b"(I":
-            if any(not (0x21 <= b <= 0x5F) for b in seg if b not in (0x0A, 0x0D)):
-                return False
-            parts.append(bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in seg).decode("cp932"))
-            return True
-        if st == b"$(D":  # JIS X 0212 via EUC-JP's SS3
-            try:
-                parts.append(b"".join(b"\x8f" + bytes((seg[i] | 0x80, seg[i + 1] | 0x80))
-                                      for i in range(0, len(seg) - 1, 2)).decode("euc_jp"))
-            except (UnicodeDecodeError, IndexError):
-                return False
-            return True
-        if st in (b"$(O", b"$(Q", b"$(P"):
-            prefix = b"\x8f" if st == b"$(P" else b""
-            try:
-                parts.append(b"".join(prefix + bytes((seg[i] | 0x80, seg[i + 1] | 0x80))
-                                      for i in range(0, len(seg) - 1, 2)).decode("euc_jis_2004"))
-            except (UnicodeDecodeError, IndexError):
-                return False
-            return True
-        # ASCII / JIS-Roman; SO/SI shift to kana inside it (CP50221)
-        if b"\x0e" in seg:
-            out, kana = [], False
-            for b in seg:
-                if b == 0x0E:
-                    kana = True
-                elif b == 0x0F:
-                    kana = False
-                elif kana and 0x21 <= b <= 0x5F:
-                    out.append(bytes((b + 0x80,)).decode("cp932"))
+    try:
+        for m in list(_ESC_RE.finditer(data)) + [None]:
+            seg = data[pos:m.start()] if m else data[pos:]
+            if seg:
+                if state in (b"$@", b"$B", b"&@\x1b$B"):
+                    seg = seg.replace(b"\r", b"").replace(b"\n", b"")
+                    parts.append(seg.translate(_TO_EUC).decode("euc_jp", "replyguard-nec-ibm"))
+                elif state == b"(I":
+                    kana = seg.translate(_TO_EUC)
+                    parts.append(b"".join(b"\x8e" + bytes((c,)) if c >= 0xA1 else bytes((c,)) for c in kana).decode("euc_jp"))
+                elif state == b"$(D":
+                    euc = seg.translate(_TO_EUC)
+                    parts.append(b"".join(b"\x8f" + euc[i:i + 2] for i in range(0, len(euc), 2)).decode("euc_jp"))
+                elif state in (b"$(O", b"$(Q", b"$(P"):
+                    euc = seg.translate(_TO_EUC)
+                    if state == b"$(P":
+                        euc = b"".join(b"\x8f" + euc[i:i + 2] for i in range(0, len(euc), 2))
+                    parts.append(euc.decode("euc_jis_2004"))
                 else:
-                    out.append(chr(b))
-            parts.append("".join(out))
-            return True
-        if not seg.isascii():
-            return False
-        parts.append(seg.decode("ascii"))
-        return True
-
-    del sjis
-    for m in _ESC_RE.finditer(data):
-        if not flush_text(data[pos:m.start()], state):
-            return None
-        state = m.group(1)
-        pos = m.end()
-    if not flush_text(data[pos:], state):
+                    if b"\x0e" in seg:  # SO/SI half-width kana inside ASCII (CP50221)
+                        seg = _SHIFT_RE.sub(lambda k: b"".join(b"\x8e" + bytes((c | 0x80,)) for c in k.group(1)), seg)
+                        parts.append(seg.decode("euc_jp"))
+                    elif seg.isascii():
+                        parts.append(seg.decode("ascii"))
+                    else:
+                        return None
+            if m:
+                state = m.group(1)
+                pos = m.end()
+    except UnicodeDecodeError:
         return None
     return "".join(parts)
 
 
 def _decode_eucjp_ms(data: bytes) -> str | None:
-    """EUC-JP as Microsoft (cp51932) / eucJP-ms send it: NEC row 13 lives at 0xAD 0xA1…; map the
-    two-byte JIS pairs to Shift_JIS and decode as CP932."""
-    out = bytearray()
-    i, n = 0, len(data)
-    while i < n:
-        b = data[i]
-        if b < 0x80:
-            out.append(b)
-            i += 1
-        elif b == 0x8E and i + 1 < n:  # half-width kana
-            out.append(data[i + 1])
-            i += 2
-        elif 0xA1 <= b <= 0xFE and i + 1 < n:
-            if not _jis_pairs_to_sjis(bytes((b & 0x7F, data[i + 1] & 0x7F)), out):
-                return None
-            i += 2
-        else:
-            return None
+    """EUC-JP as Microsoft (cp51932) / eucJP-ms send it: NEC row 13 lives at 0xAD 0xA1…"""
     try:
-        return bytes(out).decode("cp932")
+        return data.decode("euc_jp", "replyguard-nec-ibm")
     except UnicodeDecodeError:
         return None
 
@@ -326,6 +326,7 @@ def _decode_eucjp_ms(data: bytes) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 _EW_RE = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
+_EW_START_RE = re.compile(r"=\?[^?\s]+\?[bBqQ]\?")
 _EW_GAP_RE = re.compile(r"[ \t\r\n]*")
 _QHEX_RE = re.compile(rb"=([0-9A-Fa-f]{2})")
 _FOLD_RE = re.compile(r"\r?\n(?=[ \t])")
@@ -406,7 +407,7 @@ def decode_words(value: str | None, problems: list[str] | None = None, where: st
     flush()
     out.append(value[pos:])
     text = "".join(out)
-    if problems is not None and "=?" in value[pos:] and "?=" in value[pos:]:
+    if problems is not None and _EW_START_RE.search(value[pos:]):
         problems.append(f"{where}: malformed encoded-word kept as text")
     return _WS_RE.sub(" ", text).strip()
 
@@ -513,26 +514,30 @@ def _choose(part: Message, problems: list[str]) -> tuple[str, bool, str | None] 
 
 def _repair_multipart(msg: Message, raw: bytes, problems: list[str]) -> Message:
     """A multipart whose boundary is missing or wrong: guess it from the first `--token`
-    delimiter line of the body and parse again."""
-    body_start = raw.find(b"\r\n\r\n")
-    body_start = raw.find(b"\n\n") if body_start < 0 else body_start
-    body = raw[body_start:] if body_start >= 0 else b""
+    delimiter line of the body and parse the body again with it. The headers stay the
+    original's; only the body structure comes from the repaired parse."""
+    sep = raw.find(b"\r\n\r\n")
+    sep, skip = (sep, 4) if sep >= 0 else (raw.find(b"\n\n"), 2)
+    if sep < 0:
+        return msg
+    body = raw[sep + skip:]
     m = _BOUNDARY_GUESS_RE.search(body)
     if not m:
+        problems.append("MIME: multipart without a usable boundary; body taken as plain text")
         return msg
     boundary = m.group(1).decode("ascii")
     if boundary.endswith("--"):
         boundary = boundary[:-2]
-    msg2 = email.message_from_bytes(raw, policy=email.policy.compat32)
-    try:
-        msg2.set_boundary(boundary)
-    except Exception:  # noqa: BLE001
-        return msg
-    msg3 = email.message_from_bytes(msg2.as_bytes(), policy=email.policy.compat32)
-    if msg3.is_multipart():
+    subtype = msg.get_content_subtype() or "mixed"
+    head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode("ascii")
+    repaired = email.message_from_bytes(head + body, policy=email.policy.compat32)
+    if repaired.is_multipart():
         problems.append(f"MIME: multipart boundary missing or wrong; guessed {boundary!r}")
-        return msg3
+        return repaired
     return msg
+
+
+_HTML_WS_RE = re.compile(r"[ \t\r\n\xa0]+")
 
 
 class _HTMLText(HTMLParser):
@@ -559,7 +564,7 @@ class _HTMLText(HTMLParser):
     def _break(self) -> None:
         text = "".join(self.cur)
         if not self.pre:
-            text = re.sub(r"[ \t\r\n\xa0]+", " ", text).strip()
+            text = _HTML_WS_RE.sub(" ", text).strip()
         prefix = ">" * self.cur_depth
         self.lines.append(f"{prefix} {text}" if prefix and text else (prefix or text))
         self.cur = []
@@ -786,7 +791,7 @@ def _split(lines: list[str]) -> _Split:
         body = [_QUOTE_PREFIX_RE.sub("", s, count=1) for s in lines[start:i]]
         # attribution: the last one or two non-blank own lines right before the quote
         attr: str | None = None
-        idx = [k for k in range(len(own) - 1, -1, -1)][:4]
+        idx = range(len(own) - 1, max(-1, len(own) - 5), -1)
         nonblank = []
         for k in idx:
             if own[k][1].strip():
@@ -834,8 +839,12 @@ def _signature(own: list[tuple[int, str]]) -> tuple[str | None, int | None]:
     texts = [t for _, t in own]
     n = len(texts)
 
+    after = [0] * (n + 1)  # after[k]: non-blank lines in texts[k:]
+    for k in range(n - 1, -1, -1):
+        after[k] = after[k + 1] + (1 if texts[k].strip() else 0)
+
     def nonblank_after(k: int) -> int:
-        return sum(1 for t in texts[k:] if t.strip())
+        return after[k]
 
     def block(k: int) -> tuple[str | None, int | None]:
         body = [t for t in texts[k:]]
@@ -846,10 +855,10 @@ def _signature(own: list[tuple[int, str]]) -> tuple[str | None, int | None]:
             return None, None
         return "\n".join(body).strip("\n"), own[k][0] + 1
 
-    for k in range(n - 1, -1, -1):
+    for k in range(n - 1, max(-1, n - 60), -1):
         if _SIG_DELIM_RE.match(texts[k]) and 0 < nonblank_after(k + 1) <= 20:
             return block(k + 1)
-    for k in range(n):
+    for k in range(max(0, n - 40), n):
         if _SEPARATOR_RE.match(texts[k]) and 0 < nonblank_after(k + 1) <= 12:
             return block(k)
     for k in range(n - 1, max(-1, n - 10), -1):
@@ -866,6 +875,7 @@ _LATIN_RE = re.compile(r"[A-Za-z]")
 
 
 def _language(text: str) -> Literal["ja", "en"]:
+    text = text[:4000]  # enough to tell, and keeps a 100 KB mail cheap
     ja = len(_JA_RE.findall(text))
     latin = len(_LATIN_RE.findall(text))
     return "ja" if ja and ja * 3 >= latin * 0.5 else "en"
@@ -884,11 +894,12 @@ def parse(raw: bytes) -> ParsedMessage:
         name = defect.__class__.__name__
         if "Boundary" in name or "Multipart" in name:
             problems.append(f"MIME: {name}")
+    body_msg = msg
     if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
-        msg = _repair_multipart(msg, raw, problems)
+        body_msg = _repair_multipart(msg, raw, problems)
     chosen = None
     try:
-        chosen = _choose(msg, problems)
+        chosen = _choose(body_msg, problems)
     except Exception as exc:  # noqa: BLE001 - last line of defence: a bad mail is a problem, not a crash
         problems.append(f"MIME: unreadable structure ({exc.__class__.__name__}: {exc})")
     text, is_html, charset = chosen if chosen else ("", False, None)
