@@ -196,6 +196,19 @@ async def mail_path(domain: str, resolver: Resolver) -> str:
     return MX_OK_VIA_A if (a.records or aaaa.records) else NO_MX
 
 
+def _probe_domains(view: SenderView) -> list[str]:
+    """From and Reply-To domains, each once, From first."""
+    domains = [_domain_of(view.from_addr)] + [_domain_of(r) for r in view.reply_to if r != view.from_addr]
+    return list(dict.fromkeys(d for d in domains if d))
+
+
+async def probe_paths(view: SenderView, resolver: Resolver) -> dict[str, str]:
+    """`mail_path` of every domain a reply could go to, looked up concurrently."""
+    domains = _probe_domains(view)
+    found = await asyncio.gather(*(mail_path(d, resolver) for d in domains))
+    return dict(zip(domains, found))
+
+
 def _domain_of(addr: str | None) -> str:
     if not addr or "@" not in addr:
         return ""
@@ -294,8 +307,13 @@ async def assess(
     client_ip: str = "",
     lists: SenderLists | None = None,
     region_lookup: Callable[[str], str | None] | None = None,
+    paths: dict[str, str] | None = None,
 ) -> SenderVerdict:
-    """Class and anonymity verdict of one message's sender (see the module docstring)."""
+    """Class and anonymity verdict of one message's sender (see the module docstring).
+
+    `paths`: the result of `probe_paths` when the caller already ran it (concurrently with
+    the authenticity checks, to save a DNS round trip); looked up here otherwise.
+    """
     lists = lists or default_lists()
     reasons = _Reasons()
     anonymous = False
@@ -303,8 +321,8 @@ async def assess(
 
     other_replies = [r for r in view.reply_to if r != view.from_addr]
     reply_domains = list(dict.fromkeys(_domain_of(r) for r in other_replies if _domain_of(r)))
-    to_probe = list(dict.fromkeys(d for d in [from_domain, *reply_domains] if d))
-    paths = dict(zip(to_probe, await asyncio.gather(*(mail_path(d, resolver) for d in to_probe))))
+    if paths is None:
+        paths = await probe_paths(view, resolver)
 
     # -- the From domain
     from_path = paths.get(from_domain, NO_MX)
@@ -442,6 +460,7 @@ __all__ = [
     "default_lists",
     "geoip_lookup",
     "mail_path",
+    "probe_paths",
     "org_domain",
     "webmail_origin",
 ]
