@@ -1,0 +1,43 @@
+"""mitmproxy addon: the policy engine in front of Microsoft Graph `sendMail` and `reply`.
+
+Outlook on the web and Graph clients send JSON, so the addon rebuilds the RFC 5322 mail
+(addons/shapes/graph), asks the Door, and on refusal answers with Graph's error object
+(403 `ErrorMessageSubmissionBlocked` with the findings; 400 `ErrorInvalidRequest` when the
+request cannot be read), the shape Outlook and the Graph SDKs show.
+"""
+from __future__ import annotations
+
+from mitmproxy import http
+
+from addons.door import Door, json_response, request_body
+from addons.shapes import ShapeError, graph
+from proxy.decision import Auditor, Decider, Holder
+
+
+class GraphGuard:
+    """Checks every Graph send and reply; lets accepted ones through byte for byte."""
+
+    def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None):
+        self.door = Door("addon:graph", decider, holder, auditor)
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        if graph.match(flow.request.method, flow.request.path) is None:
+            return
+        try:
+            outgoing = graph.read(flow.request.path, flow.request.headers.get("content-type", ""),
+                                  request_body(flow), flow.request.timestamp_start)
+        except ShapeError as exc:
+            refusal = self.door.unreadable(exc)
+        else:
+            refusal = self.door.check(flow, [outgoing])
+        if refusal is not None:
+            body = graph.error(refusal.status, refusal.summary, flow.request.timestamp_start, flow.id)
+            self.door.refuse(flow, refusal, json_response(refusal.status, body, refusal.outcome))
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self.door.response(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self.door.error(flow)
