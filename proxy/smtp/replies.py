@@ -1,0 +1,192 @@
+"""Every SMTP reply the gateway composes itself, named, in one place.
+
+Why one module: a client's error dialog is the only place a support agent sees why a
+reply was not sent, so the wording is product surface. Keeping every reply here (no
+literal "550 ..." elsewhere) lets reviewers read all of it at once, keeps enhanced status
+codes consistent, and gives one builder for multi-line replies, which must be assembled by
+hand because aiosmtpd writes the string it is given verbatim.
+
+Replies that carry the upstream server's own answer are built with `from_upstream`, so the
+client sees exactly what the real server said (code and text), only made safe for the wire.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from proxy.policy.verdict import Finding
+
+MAX_LINE = 510
+"""RFC 5321 4.5.3.1.5: a reply line is at most 512 octets including CRLF."""
+
+
+class Reply(NamedTuple):
+    """One SMTP reply: basic code, enhanced status code (RFC 3463) and text."""
+
+    code: int
+    status: str
+    text: str
+
+    def __str__(self) -> str:
+        return render(self.code, self.status, [self.text])
+
+    def with_text(self, text: str) -> "Reply":
+        return Reply(self.code, self.status, text)
+
+
+def ascii_safe(text: str) -> str:
+    """Replace what a 7-bit SMTP session cannot carry (and control characters) by '?'."""
+    return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+
+
+def _clip(line: str, limit: int) -> str:
+    """Shorten one reply line to `limit` UTF-8 octets, marking the cut."""
+    data = line.encode("utf-8")
+    if len(data) <= limit:
+        return line
+    return data[: limit - 3].decode("utf-8", "ignore") + "..."
+
+
+def render(code: int, status: str, lines: Sequence[str], *, utf8: bool = False) -> str:
+    """Build a (possibly multi-line) reply: `550-5.7.1 a` CRLF `550 5.7.1 b`.
+
+    Every line repeats the enhanced status code (RFC 2034 requires it on each line).
+    Lines are cleaned of CR/LF (no reply injection) and clipped to the RFC line limit;
+    non-ASCII is kept only when `utf8` is set (the client negotiated SMTPUTF8).
+    """
+    cleaned = []
+    for raw in lines or [""]:
+        for part in str(raw).replace("\r", "\n").split("\n"):
+            part = part.strip()
+            if not utf8:
+                part = ascii_safe(part)
+            if part or not cleaned:
+                cleaned.append(part)
+    prefix_len = len(f"{code} {status} ") if status else len(f"{code} ")
+    out = []
+    for i, text in enumerate(cleaned):
+        sep = " " if i == len(cleaned) - 1 else "-"
+        text = _clip(text, MAX_LINE - prefix_len)
+        out.append(f"{code}{sep}{status} {text}" if status else f"{code}{sep}{text}")
+    return "\r\n".join(out)
+
+
+# --- connection and session ---------------------------------------------------------
+
+TOO_MANY_CONNECTIONS = Reply(421, "4.7.0", "replyguard: too many connections, try again later")
+SHUTTING_DOWN = Reply(421, "4.3.2", "replyguard: gateway is shutting down, try again in a moment")
+AUTH_TLS_REQUIRED = Reply(
+    538, "5.7.11", "replyguard: use STARTTLS before AUTH (passwords are never sent in clear)"
+)
+AUTH_OK = Reply(235, "2.7.0", "Authentication successful")
+AUTH_FAILED = Reply(535, "5.7.8", "Authentication credentials invalid")
+AUTH_UNAVAILABLE = Reply(
+    454, "4.7.0", "replyguard: cannot check your password now (mail server unreachable), try again"
+)
+AUTH_NOT_OFFERED = Reply(
+    504, "5.5.4", "replyguard: the mail server behind this gateway offers no AUTH; send without login"
+)
+AUTH_BAD_DATA = Reply(501, "5.5.2", "Cannot decode AUTH data")
+AUTH_ABORTED = Reply(501, "5.7.0", "AUTH aborted")
+AUTH_ALREADY = Reply(503, "5.5.1", "Already authenticated")
+AUTH_MECH = Reply(504, "5.5.4", "Unrecognized authentication type")
+AUTH_DISABLED = Reply(503, "5.5.1", "AUTH is not used by this gateway (auth: none)")
+OK = Reply(250, "2.0.0", "OK")
+SENDER_OK = Reply(250, "2.1.0", "Sender OK")
+RECIPIENT_OK = Reply(250, "2.1.5", "Recipient OK")
+TOO_MANY_RECIPIENTS = Reply(452, "4.5.3", "replyguard: too many recipients; send the rest in another message")
+UTF8_NOT_SUPPORTED_UPSTREAM = Reply(
+    555, "5.6.7", "replyguard: the mail server behind this gateway does not support SMTPUTF8"
+)
+EIGHTBIT_NOT_SUPPORTED_UPSTREAM = Reply(
+    555, "5.6.3", "replyguard: the mail server behind this gateway does not support 8BITMIME"
+)
+
+# --- DATA problems ------------------------------------------------------------------
+
+TOO_BIG = Reply(552, "5.3.4", "replyguard: message too big (limit {limit} bytes); make it smaller")
+LINE_TOO_LONG = Reply(
+    554, "5.6.0",
+    "replyguard: line {line} is longer than 998 characters (RFC 5322); the mail client must wrap or encode it",
+)
+EIGHTBIT_UNDECLARED = Reply(
+    554, "5.6.1",
+    "replyguard: message has 8-bit data but MAIL FROM did not declare BODY=8BITMIME; "
+    "enable 8BITMIME/MIME encoding in the mail client",
+)
+UNPARSABLE = Reply(554, "5.6.0", "replyguard: the message could not be read as e-mail ({why}); not sent")
+INTERNAL_ERROR = Reply(451, "4.3.0", "replyguard: internal error, message not sent; try again later")
+POLICY_ERROR = Reply(451, "4.3.0", "replyguard: policy check failed internally, message not sent; try again later")
+
+# --- upstream problems (before-queue: the client retries, nothing is lost) ----------
+
+UPSTREAM_UNREACHABLE = Reply(
+    451, "4.4.1", "replyguard: mail server {server} unreachable ({why}); message not sent, try again later"
+)
+UPSTREAM_TIMEOUT = Reply(
+    451, "4.4.2", "replyguard: mail server {server} did not answer in time; message not sent, try again later"
+)
+UPSTREAM_DROPPED = Reply(
+    451, "4.4.2", "replyguard: mail server {server} closed the connection; message not sent, try again later"
+)
+UPSTREAM_TLS = Reply(
+    451, "4.7.5", "replyguard: TLS with mail server {server} failed ({why}); message not sent"
+)
+UPSTREAM_PROTOCOL = Reply(
+    451, "4.5.0", "replyguard: mail server {server} answered unexpectedly ({why}); message not sent"
+)
+
+# --- outcomes -----------------------------------------------------------------------
+
+DELIVERED_LOCAL = Reply(
+    250, "2.0.0",
+    "delivered to local maildir {path} (no upstream configured in replyguard)",
+)
+HELD = Reply(250, "2.0.0", "held for review: {rules} (id {hold_id}); a supervisor will release or return it")
+HOLD_UNAVAILABLE = Reply(
+    451, "4.7.1",
+    "replyguard: not accepted: held by policy ({rules}) but no hold queue is configured; "
+    "nothing was sent, ask your administrator",
+)
+HOLD_FAILED = Reply(451, "4.3.0", "replyguard: could not store the message for review; nothing was sent, try again")
+REJECT_STATUS = (550, "5.7.1")
+
+
+def fmt(reply: Reply, **values: object) -> Reply:
+    """Fill a template reply's `{placeholders}`."""
+    return reply.with_text(reply.text.format(**values))
+
+
+def from_upstream(code: int, message: str, *, utf8: bool = False) -> str:
+    """Pass the upstream's own reply back, multi-line preserved, made safe for the wire.
+
+    aiosmtplib joins continuation lines with "\\n"; we re-split them. The upstream's text
+    usually starts with its enhanced code already, so we never add one.
+    """
+    lines = message.split("\n") if message else [""]
+    return render(code, "", lines, utf8=utf8)
+
+
+def rejection(findings: Iterable[Finding], *, utf8: bool) -> str:
+    """The `550 5.7.1` reply for a policy rejection: one line per finding.
+
+    Thunderbird shows the whole multi-line text; Outlook and some webmail show only one
+    line (see docs/clients.md), so the FIRST line is a complete, actionable sentence on its
+    own: what happened, which rule, what to do. Without SMTPUTF8 the English text
+    (`message_en`) is used and the Japanese text reaches the agent via the audit record /
+    hold notice; with SMTPUTF8 the policy-language text (may be Japanese) is sent as is.
+    """
+    items = list(findings)
+    code, status = REJECT_STATUS
+    if not items:
+        return render(code, status, ["Not sent: blocked by support policy. Check the reply and send again."])
+
+    def text(f: Finding) -> str:
+        msg = f.message if utf8 else (f.message_en or f.message)
+        return f"[{f.rule}] {msg}".strip()
+
+    n = len(items)
+    more = f" (+{n - 1} more below)" if n > 1 else ""
+    first = f"Not sent, fix and send again{more}: {text(items[0])}"
+    lines = [first] + [text(f) for f in items[1:]]
+    return render(code, status, lines, utf8=utf8)

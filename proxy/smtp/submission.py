@@ -1,0 +1,641 @@
+"""The outgoing door: a before-queue SMTP submission proxy in front of the real server.
+
+Why before-queue: the agent's client must learn *in the SMTP dialogue* that a reply broke
+a policy (so it stays in the outbox with an error the agent can read) and must never be
+told "sent" for mail that was not. So each client session gets one upstream session;
+MAIL and RCPT are mirrored and the upstream's answers passed back; the message is read,
+parsed once, decided on, and then relayed, held or refused — and the client gets 250 only
+after the upstream said 250 (or the hold queue has it on disk).
+
+Pieces:
+* `SubmissionProtocol` — aiosmtpd's SMTP with a block-wise DATA reader (aiosmtpd's own
+  reads line by line), connection limits, idle/shutdown handling, and an exception hook
+  that knows its session.
+* `SubmissionHandler` — the aiosmtpd hooks and the three outcomes `relay`, `hold`,
+  `refuse`, each ending in exactly one audit call.
+* `Gateway` — listeners, TLS, and graceful shutdown.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import concurrent.futures
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
+
+from proxy.config import GatewayConfig, ListenerConfig
+from proxy.decision import Auditor, Decider, EnvelopeInfo, Holder
+from proxy.message import ParsedMessage, parse
+from proxy.outbox import Outbox
+from proxy.policy.verdict import ACCEPT_ALL, Action, Verdict
+from proxy.smtp import replies
+from proxy.smtp.accounts import UsersFile
+from proxy.smtp.upstream import Answer, Credentials, UpstreamSession, UpstreamUnavailable
+
+log = logging.getLogger("replyguard.submission")
+
+_TERMINATOR = b"\r\n.\r\n"
+_LONG_LINE = re.compile(rb"[^\r\n]{999}")
+_READ_BLOCK = 1 << 18
+
+
+def accept_all(envelope: EnvelopeInfo, message: ParsedMessage) -> Verdict:
+    """The decider used until the policy engine is wired in: everything is accepted."""
+    return ACCEPT_ALL
+
+
+class SubmissionProtocol(SMTP):
+    """One client connection. Holds that connection's upstream session and state."""
+
+    # Commands are still capped by aiosmtpd's per-command limit (512); the bigger stream
+    # limit only lets the reader buffer big DATA blocks instead of pausing every 2 KB.
+    line_length_limit = 1 << 17
+
+    def __init__(self, handler: "SubmissionHandler", listener: ListenerConfig, gateway: "Gateway | None", **kw: Any):
+        super().__init__(handler, **kw)
+        self.listener = listener
+        self.gateway = gateway
+        self.upstream: UpstreamSession | None = None
+        self.auth_user: str | None = None
+        self.busy = False  # between MAIL and the end of the transaction
+
+    # --- connection lifecycle -----------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self.transport is None
+        super().connection_made(transport)
+        if first and self.gateway is not None:
+            self.gateway.connections.add(self)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.gateway is not None:
+            self.gateway.connections.discard(self)
+        up, self.upstream = self.upstream, None
+        if up is not None:
+            # QUIT upstream aborts any half-done transaction there: nothing half-delivered.
+            task = self.loop.create_task(up.close())
+            if self.gateway is not None:
+                self.gateway.background.add(task)
+                task.add_done_callback(self.gateway.background.discard)
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        gw = self.gateway
+        if gw is not None and (gw.draining or len(gw.connections) > gw.config.limits.max_connections):
+            reply = replies.SHUTTING_DOWN if gw.draining else replies.TOO_MANY_CONNECTIONS
+            await self.push(str(reply))
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super()._handle_client()
+
+    async def handle_exception(self, error: Exception) -> str:
+        return await self.event_handler.on_exception(self, error)
+
+    async def close_if_draining(self) -> None:
+        """After a transaction ends during shutdown: say 421 and hang up."""
+        if self.gateway is not None and self.gateway.draining and not self.busy and self.transport is not None:
+            await self.push(str(replies.SHUTTING_DOWN))
+            self.transport.close()
+
+    # --- commands that end transactions -------------------------------------------
+
+    async def smtp_RSET(self, arg: str) -> None:
+        await super().smtp_RSET(arg)
+        await self.close_if_draining()
+
+    # --- DATA, read in blocks -----------------------------------------------------
+
+    def _unread(self, data: bytes) -> None:
+        """Give back bytes read past the end of DATA (a pipelining client) to the reader."""
+        if data:
+            self._reader._buffer[0:0] = data  # type: ignore[attr-defined]
+
+    async def _read_data(self) -> tuple[bytes | None, replies.Reply | None, int]:
+        """Read up to CRLF.CRLF in large blocks; returns (content, problem, size).
+
+        The buffer starts with the CRLF that ended the DATA command, so an empty message
+        and a first line that is a lone dot are found by the same search. The content is
+        un-dot-stuffed with one bytes.replace (RFC 5321 4.5.2). Over the size limit the
+        data is drained and dropped, and the reply is sent only at the end (RFC 5321 4.2.5).
+        """
+        limit = self.data_size_limit or 0
+        buf = bytearray(b"\r\n")
+        scan = 0
+        dropped = 0
+        reader = self._reader
+        while True:
+            chunk = await reader.read(_READ_BLOCK)
+            if not chunk:
+                raise ConnectionResetError("client closed the connection during DATA")
+            self._reset_timeout()
+            buf += chunk
+            idx = buf.find(_TERMINATOR, scan)
+            if idx >= 0:
+                break
+            scan = max(0, len(buf) - 4)
+            if limit and len(buf) + dropped > limit + 2:
+                dropped += len(buf) - 4
+                del buf[:-4]
+                scan = 0
+        self._unread(bytes(buf[idx + 5:]))
+        size = dropped + idx
+        if dropped:
+            return None, replies.fmt(replies.TOO_BIG, limit=limit), size
+        body = bytes(memoryview(buf)[: idx + 2])
+        del buf
+        if b"\r\n." in body:
+            body = body.replace(b"\r\n.", b"\r\n")
+        content = body[2:]
+        if limit and len(content) > limit:
+            return None, replies.fmt(replies.TOO_BIG, limit=limit), len(content)
+        long_line = _LONG_LINE.search(content)
+        if long_line:
+            line_no = content.count(b"\n", 0, long_line.start()) + 1
+            return None, replies.fmt(replies.LINE_TOO_LONG, line=line_no), len(content)
+        return content, None, len(content)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if await self.check_helo_needed():
+            return
+        if await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        content, problem, _size = await self._read_data()
+        if problem is not None or content is None:
+            handler: SubmissionHandler = self.event_handler
+            await handler.abort_upstream(self)
+            self.busy = False
+            self._set_post_data_state()
+            await self.push(str(problem))
+            await self.close_if_draining()
+            return
+        self.envelope.content = content
+        self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        self.busy = False
+        await self.push("250 OK" if status is MISSING else status)
+        await self.close_if_draining()
+
+
+@dataclass
+class Outcome:
+    """What happened to one message: the reply sent and the audit outcome name."""
+
+    reply: str
+    outcome: str
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+class SubmissionHandler:
+    """aiosmtpd hooks for the submission door (one instance shared by all connections).
+
+    `decider` decides (default: accept everything until the policy engine is wired in);
+    `holder` keeps held messages; `auditor` records one record per outcome. Blocking work
+    (audit fsync, hold, maildir) runs on executor threads so one slow disk does not stall
+    every session; audit and hold each get a single thread so their order is the arrival
+    order.
+    """
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        decider: Decider | None = None,
+        holder: Holder | None = None,
+        auditor: Auditor | None = None,
+        upstream_context: ssl.SSLContext | None = None,
+        hostname: str | None = None,
+    ):
+        self.config = config
+        self.decider: Decider = decider or accept_all
+        self.holder = holder
+        self.auditor = auditor
+        self.upstream_context = upstream_context
+        self.hostname = hostname
+        self.outbox = Outbox(Path(config.state_dir) / "outbox") if config.upstream is None else None
+        up = config.upstream
+        self.account: Credentials | None = None
+        self.users: UsersFile | None = None
+        if up is not None and up.auth == "account":
+            password = Path(up.account.password_file).read_text(encoding="utf-8").strip()
+            self.account = Credentials(up.account.user, password)
+            self.users = UsersFile(up.account.users_file)
+        self._audit_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="replyguard-audit")
+        self._hold_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="replyguard-hold")
+
+    def close(self) -> None:
+        self._audit_pool.shutdown(wait=True)
+        self._hold_pool.shutdown(wait=True)
+
+    # --- helpers ------------------------------------------------------------------
+
+    def _upstream(self, server: SubmissionProtocol) -> UpstreamSession:
+        assert self.config.upstream is not None
+        if server.upstream is None:
+            server.upstream = UpstreamSession(
+                self.config.upstream, self.config.limits.timeouts,
+                context=self.upstream_context, local_hostname=self.hostname,
+            )
+            if self.account is not None:
+                server.upstream._credentials = self.account
+        return server.upstream
+
+    async def abort_upstream(self, server: SubmissionProtocol) -> None:
+        if server.upstream is not None:
+            await server.upstream.rset()
+
+    @staticmethod
+    def _utf8(envelope: Envelope) -> bool:
+        return bool(envelope.smtp_utf8)
+
+    def envelope_info(self, server: SubmissionProtocol, session: Session, envelope: Envelope) -> EnvelopeInfo:
+        peer = session.peer
+        return EnvelopeInfo(
+            door="submission",
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            client_ip=peer[0] if isinstance(peer, tuple) else str(peer or ""),
+            helo=session.host_name or "",
+            auth_user=server.auth_user,
+            smtputf8=bool(envelope.smtp_utf8),
+            extra={"listener": server.listener.address, "tls": "yes" if session.ssl or server.listener.tls == "implicit" else "no"},
+        )
+
+    async def _audit(self, info: EnvelopeInfo, result: Outcome, message: ParsedMessage | None = None,
+                     verdict: Verdict | None = None) -> None:
+        if self.auditor is None:
+            return
+        loop = asyncio.get_running_loop()
+        record = lambda: self.auditor.record(  # noqa: E731
+            envelope=info, outcome=result.outcome, reply=result.reply,
+            message=message, verdict=verdict, detail=result.detail or None,
+        )
+        await loop.run_in_executor(self._audit_pool, record)
+
+    # --- session hooks ------------------------------------------------------------
+
+    async def handle_EHLO(self, server: SubmissionProtocol, session: Session, envelope: Envelope,
+                          hostname: str, responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        server.busy = False
+        await self.abort_upstream(server)
+        auth_mode = self.config.upstream.auth if self.config.upstream else "passthrough"
+        out = [r for r in responses if not (auth_mode == "none" and r[4:].startswith("AUTH"))]
+        out.insert(len(out) - 1, "250-ENHANCEDSTATUSCODES")
+        return out
+
+    async def handle_AUTH(self, server: SubmissionProtocol, session: Session, envelope: Envelope,
+                          args: list[str]) -> str | None:
+        """PLAIN / LOGIN: decode here, check upstream (passthrough) or locally (account).
+
+        The password lives only in a `Credentials` object bound to this connection's
+        upstream session (needed to log in again after an upstream reconnect).
+        """
+        up_cfg = self.config.upstream
+        if up_cfg is not None and up_cfg.auth == "none":
+            return str(replies.AUTH_DISABLED)
+        mech = args[0].upper()
+        if mech == "PLAIN":
+            if len(args) == 1:
+                blob = await server.challenge_auth("")
+                if blob is MISSING:
+                    return None
+            else:
+                try:
+                    blob = base64.b64decode(args[1], validate=True)
+                except (binascii.Error, ValueError):
+                    return str(replies.AUTH_BAD_DATA)
+            parts = bytes(blob).split(b"\x00")
+            if len(parts) != 3:
+                return str(replies.AUTH_BAD_DATA)
+            user_b, password = parts[1], parts[2]
+        elif mech == "LOGIN":
+            if len(args) == 1:
+                user_blob = await server.challenge_auth("Username:")
+                if user_blob is MISSING:
+                    return None
+            else:
+                try:
+                    user_blob = base64.b64decode(args[1], validate=True)
+                except (binascii.Error, ValueError):
+                    return str(replies.AUTH_BAD_DATA)
+            pw_blob = await server.challenge_auth("Password:")
+            if pw_blob is MISSING:
+                return None
+            user_b, password = bytes(user_blob), bytes(pw_blob)
+        else:
+            return str(replies.AUTH_MECH)
+        user = user_b.decode("utf-8", "replace")
+        creds = Credentials(user, password.decode("utf-8", "surrogateescape"), mech)
+        del password
+
+        if up_cfg is None:
+            ok, reply = True, str(replies.AUTH_OK)  # local maildir test mode: nothing to protect
+        elif up_cfg.auth == "account":
+            assert self.users is not None
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(None, self.users.check, user, creds.password)
+            reply = str(replies.AUTH_OK if ok else replies.AUTH_FAILED)
+        else:
+            try:
+                answer = await self._upstream(server).login(creds)
+            except UpstreamUnavailable as exc:
+                log.info("AUTH for %r: upstream unavailable", user)
+                return str(replies.AUTH_UNAVAILABLE) if exc.reply.code != 454 else str(exc.reply)
+            ok = answer.code == 235
+            if ok:
+                reply = str(replies.AUTH_OK)
+            elif 400 <= answer.code < 500:
+                reply = replies.from_upstream(answer.code, answer.message)
+            else:
+                reply = replies.render(replies.AUTH_FAILED.code, "", answer.message.split("\n")) \
+                    if answer.code == 535 else str(replies.AUTH_FAILED)
+        log.info("AUTH %s for %r: %s", mech, user, "ok" if ok else "refused")
+        if ok:
+            session.authenticated = True
+            server.auth_user = user
+        return reply
+
+    async def handle_MAIL(self, server: SubmissionProtocol, session: Session, envelope: Envelope,
+                          address: str, mail_options: list[str]) -> str:
+        utf8 = "SMTPUTF8" in mail_options
+        if self.config.upstream is None:
+            envelope.mail_from, envelope.mail_options = address, list(mail_options)
+            server.busy = True
+            return str(replies.SENDER_OK)
+        up = self._upstream(server)
+        if up.in_transaction:
+            await up.rset()
+        try:
+            if not up.connected:
+                refused = await up.connect()
+                if refused is not None:
+                    return replies.from_upstream(refused.code, refused.message, utf8=utf8)
+            options = self._upstream_options(up, mail_options)
+            if isinstance(options, replies.Reply):
+                return str(options)
+            answer = await up.mail(address, options, utf8=utf8)
+        except UpstreamUnavailable as exc:
+            return str(exc.reply)
+        if answer.ok:
+            envelope.mail_from, envelope.mail_options = address, list(mail_options)
+            server.busy = True
+        return replies.from_upstream(answer.code, answer.message, utf8=utf8)
+
+    @staticmethod
+    def _upstream_options(up: UpstreamSession, options: list[str]) -> list[str] | replies.Reply:
+        """Pass SIZE / BODY / SMTPUTF8 on when the upstream speaks them; refuse what it can't."""
+        out = []
+        for opt in options:
+            name = opt.partition("=")[0]
+            if name == "SIZE":
+                if up.supports("size"):
+                    out.append(opt)
+            elif name == "BODY":
+                if opt == "BODY=8BITMIME" and not up.supports("8bitmime"):
+                    return replies.EIGHTBIT_NOT_SUPPORTED_UPSTREAM
+                if up.supports("8bitmime"):
+                    out.append(opt)
+            elif name == "SMTPUTF8":
+                if not up.supports("smtputf8"):
+                    return replies.UTF8_NOT_SUPPORTED_UPSTREAM
+                out.append(opt)
+            else:
+                out.append(opt)
+        return out
+
+    async def handle_RCPT(self, server: SubmissionProtocol, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= self.config.limits.max_recipients:
+            return str(replies.TOO_MANY_RECIPIENTS)
+        if self.config.upstream is None:
+            envelope.rcpt_tos.append(address)
+            return str(replies.RECIPIENT_OK)
+        up = self._upstream(server)
+        try:
+            answer = await up.rcpt(address, rcpt_options, utf8=bool(envelope.smtp_utf8))
+        except UpstreamUnavailable as exc:
+            # The upstream transaction is gone; so is ours (the client must start over).
+            envelope.mail_from, envelope.rcpt_tos = None, []
+            server.busy = False
+            return str(exc.reply)
+        if answer.ok:
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(rcpt_options)
+        return replies.from_upstream(answer.code, answer.message, utf8=bool(envelope.smtp_utf8))
+
+    async def handle_RSET(self, server: SubmissionProtocol, session: Session, envelope: Envelope) -> str:
+        server.busy = False
+        await self.abort_upstream(server)
+        return str(replies.OK)
+
+    async def on_exception(self, server: SubmissionProtocol, error: Exception) -> str:
+        """Any unexpected error: log it, abort upstream, audit, answer 451 (the client retries)."""
+        log.error("session %r: unexpected %s", server.session.peer if server.session else None,
+                  type(error).__name__, exc_info=error)
+        try:
+            await self.abort_upstream(server)
+        except Exception:  # noqa: BLE001 - best effort on an already failing path
+            log.exception("RSET upstream after error failed")
+        server.busy = False
+        reply = str(replies.INTERNAL_ERROR)
+        if server.session is not None and server.envelope is not None and server.envelope.mail_from:
+            info = self.envelope_info(server, server.session, server.envelope)
+            await self._audit(info, Outcome(reply, "tempfail", {"error": type(error).__name__}))
+        return reply
+
+    async def handle_exception(self, error: Exception) -> str:  # aiosmtpd's name, for other protocols
+        log.error("unexpected %s", type(error).__name__, exc_info=error)
+        return str(replies.INTERNAL_ERROR)
+
+    # --- the message --------------------------------------------------------------
+
+    async def handle_DATA(self, server: SubmissionProtocol, session: Session, envelope: Envelope) -> str:
+        info = self.envelope_info(server, session, envelope)
+        content: bytes = envelope.original_content or b""
+        if not content.isascii() and "BODY=8BITMIME" not in envelope.mail_options and not envelope.smtp_utf8:
+            return await self.refuse_malformed(server, info, replies.EIGHTBIT_UNDECLARED, "8bit-undeclared")
+        try:
+            message = parse(content)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is the message's fault
+            log.warning("unparsable message from %s: %s", info.client_ip, type(exc).__name__)
+            return await self.refuse_malformed(server, info, replies.fmt(replies.UNPARSABLE, why=type(exc).__name__),
+                                               "unparsable")
+        try:
+            verdict = self.decider(info, message)
+        except Exception as exc:  # noqa: BLE001 - engine bug: tempfail, never lose or pass the mail
+            log.exception("decider failed")
+            await self.abort_upstream(server)
+            result = Outcome(str(replies.POLICY_ERROR), "tempfail", {"error": type(exc).__name__})
+            await self._audit(info, result, message)
+            return result.reply
+        if verdict.action >= Action.REJECT:
+            return await self.refuse(server, info, message, verdict)
+        if verdict.action == Action.HOLD:
+            return await self.hold(server, info, message, verdict)
+        return await self.relay(server, info, message, verdict)
+
+    async def relay(self, server: SubmissionProtocol, info: EnvelopeInfo, message: ParsedMessage,
+                    verdict: Verdict) -> str:
+        """ACCEPT / WARN: deliver, and answer with the upstream's own final reply."""
+        outcome = "warned" if verdict.action == Action.WARN else "accepted"
+        if self.outbox is not None:
+            loop = asyncio.get_running_loop()
+            path = await loop.run_in_executor(None, self.outbox.deliver, message.raw, info.mail_from, info.rcpt_tos)
+            result = Outcome(str(replies.fmt(replies.DELIVERED_LOCAL, path=path)), outcome, {"path": str(path)})
+        else:
+            up = self._upstream(server)
+            try:
+                answer = await up.data(message.raw)
+            except UpstreamUnavailable as exc:
+                result = Outcome(str(exc.reply), "tempfail", {"upstream": "unavailable"})
+            else:
+                result = self._data_outcome(answer, outcome, info.smtputf8)
+                if not answer.ok:
+                    await up.rset()
+        await self._audit(info, result, message, verdict)
+        return result.reply
+
+    @staticmethod
+    def _data_outcome(answer: Answer, outcome: str, utf8: bool) -> Outcome:
+        reply = replies.from_upstream(answer.code, answer.message, utf8=utf8)
+        detail = {"upstream_reply": reply}
+        if answer.ok:
+            return Outcome(reply, outcome, detail)
+        return Outcome(reply, "tempfail" if answer.code < 500 else "upstream-refused", detail)
+
+    async def hold(self, server: SubmissionProtocol, info: EnvelopeInfo, message: ParsedMessage,
+                   verdict: Verdict) -> str:
+        """HOLD: durably in the hold queue first, then 250; without a queue, 451 (nothing lost)."""
+        await self.abort_upstream(server)
+        rules = ", ".join(dict.fromkeys(f.rule for f in verdict.findings if f.action == Action.HOLD)) or "policy"
+        if self.holder is None:
+            result = Outcome(str(replies.fmt(replies.HOLD_UNAVAILABLE, rules=rules)), "tempfail",
+                             {"reason": "hold without holder"})
+        else:
+            loop = asyncio.get_running_loop()
+            try:
+                hold_id = await loop.run_in_executor(self._hold_pool, self.holder.hold, message.raw, info, verdict)
+            except Exception as exc:  # noqa: BLE001 - disk full etc.: tempfail, the client keeps the mail
+                log.exception("hold failed")
+                result = Outcome(str(replies.HOLD_FAILED), "tempfail", {"error": type(exc).__name__})
+            else:
+                result = Outcome(str(replies.fmt(replies.HELD, rules=rules, hold_id=hold_id)), "held",
+                                 {"hold_id": str(hold_id)})
+        await self._audit(info, result, message, verdict)
+        return result.reply
+
+    async def refuse(self, server: SubmissionProtocol, info: EnvelopeInfo, message: ParsedMessage,
+                     verdict: Verdict) -> str:
+        """REJECT: multi-line 550 5.7.1, one line per finding; upstream transaction dropped."""
+        await self.abort_upstream(server)
+        findings = [f for f in verdict.findings if f.action >= Action.REJECT] or list(verdict.findings)
+        result = Outcome(replies.rejection(findings, utf8=info.smtputf8), "rejected")
+        await self._audit(info, result, message, verdict)
+        return result.reply
+
+    async def refuse_malformed(self, server: SubmissionProtocol, info: EnvelopeInfo, reply: replies.Reply,
+                               reason: str) -> str:
+        """A message that cannot be checked at all (8-bit undeclared, unparsable)."""
+        await self.abort_upstream(server)
+        result = Outcome(str(reply), "refused", {"reason": reason})
+        await self._audit(info, result)
+        return result.reply
+
+
+class Gateway:
+    """All listeners of one configuration, with graceful shutdown."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        handler: SubmissionHandler,
+        *,
+        server_tls: ssl.SSLContext | None = None,
+        hostname: str | None = None,
+    ):
+        self.config = config
+        self.handler = handler
+        self.server_tls = server_tls
+        self.hostname = hostname or config.tls.hostname or socket.getfqdn()
+        self.connections: set[SubmissionProtocol] = set()
+        self.background: set[asyncio.Task[None]] = set()
+        self.servers: list[asyncio.base_events.Server] = []
+        self.draining = False
+        self.addresses: list[tuple[str, int]] = []
+
+    def _factory(self, listener: ListenerConfig) -> Callable[[], SubmissionProtocol]:
+        limits = self.config.limits
+        starttls = self.server_tls if listener.tls == "starttls" else None
+        if listener.tls != "none" and self.server_tls is None:
+            raise ValueError(f"listener {listener.address} uses TLS but no certificate was loaded")
+
+        def make() -> SubmissionProtocol:
+            return SubmissionProtocol(
+                self.handler, listener, self,
+                data_size_limit=limits.max_message_size,
+                enable_SMTPUTF8=True,
+                hostname=self.hostname,
+                ident="replyguard",
+                tls_context=starttls,
+                require_starttls=listener.require_starttls,
+                timeout=limits.timeouts.client_idle,
+                auth_require_tls=listener.auth_needs_tls(),
+                loop=asyncio.get_running_loop(),
+            )
+        return make
+
+    async def start(self) -> list[tuple[str, int]]:
+        """Bind every listener; returns the bound (host, port) pairs (port 0 → a free one)."""
+        loop = asyncio.get_running_loop()
+        for listener in self.config.listeners:
+            ssl_ctx = self.server_tls if listener.tls == "implicit" else None
+            server = await loop.create_server(self._factory(listener), listener.host, listener.port, ssl=ssl_ctx)
+            self.servers.append(server)
+            self.addresses.append(server.sockets[0].getsockname()[:2])
+        return self.addresses
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop accepting, let transactions in flight finish (up to `grace`), then close all."""
+        grace = self.config.limits.timeouts.shutdown_grace if grace is None else grace
+        self.draining = True
+        for server in self.servers:
+            server.close()
+        for conn in list(self.connections):
+            if not conn.busy and conn.transport is not None:
+                try:
+                    await conn.push(str(replies.SHUTTING_DOWN))
+                except (ConnectionError, RuntimeError):
+                    pass
+                conn.transport.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while any(c.busy for c in self.connections) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        for conn in list(self.connections):
+            if conn.transport is not None:
+                conn.transport.close()
+        await asyncio.sleep(0)
+        if self.background:
+            await asyncio.wait(list(self.background), timeout=5)
+        for server in self.servers:
+            await server.wait_closed()
+        self.handler.close()
