@@ -1,0 +1,115 @@
+"""other-customer-data: a reply must not carry data of customers other than its recipients.
+
+Why: the most damaging slip in mail support is pasting from an old case — another customer's
+name in the greeting, their address as "where we re-sent the confirmation", their phone
+number or customer id — or answering two customers in one mail with both in To/Cc. Each is a
+privacy incident that cannot be recalled once sent.
+
+What is looked at: the agent's own text (quotes and attribution lines are the customer's own
+words, not a leak) and the subject, through `proxy.customers.CustomerIndex.scan`: full names
+(spacing, width, case), surname + honorific (様, さん, Mr., Ms., …; a bare surname inside
+another word or a place name is not enough), e-mail addresses, phone numbers (any spacing,
+hyphens, width, +81), customer ids (case and width ignored, whole words).
+
+Who may be named: the reply's recipients — the customers whose address is in To/Cc, and the
+names in the To/Cc display names (a recipient missing from the customer list is still a
+recipient). A match is fine when *any* of its owners is a recipient: two customers named
+青木 share the surname, and "青木様" in a reply to one of them is the recipient.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from proxy.customers import DEFAULT_HONORIFICS, CustomerIndex, Match, fold_key, name_keys
+from proxy.message import ParsedMessage
+from proxy.policy.model import Context, Hit
+
+ID = "other-customer-data"
+DESCRIPTION = "The reply carries a name, address, phone number or id of a customer other than its recipients."
+NEEDS_ORIGINAL = False
+
+HONORIFICS: tuple[str, ...] = DEFAULT_HONORIFICS
+MAX_HITS = 5
+
+# Attribution lines the parser may have left in the own text (a forwarded chain, a client it
+# does not know): they quote a header, they are not the agent's words.
+_ATTRIBUTION_RE = re.compile(
+    r"(\bwrote\s*:\s*$|書きました\s*[:：]?\s*$|<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$"
+    r"|^\s*(from|to|cc|差出人|宛先|送信者)\s*[:：].*@)", re.IGNORECASE)
+
+_KIND_EN = {"name": "name", "surname": "name", "email": "e-mail address", "phone": "phone number",
+            "customer_id": "customer id"}
+_KIND_JA = {"name": "氏名", "surname": "氏名", "email": "メールアドレス", "phone": "電話番号",
+            "customer_id": "お客様番号"}
+
+
+def _recipient_names(message: ParsedMessage) -> set[str]:
+    """Folded full names and surnames from the To/Cc display names."""
+    out: set[str] = set()
+    for a in message.recipients:
+        if a.name:
+            full, surname = name_keys(a.name)
+            out |= full
+            if surname:
+                out.add(surname)
+    return out
+
+
+def _body_line(message: ParsedMessage, match: Match) -> str:
+    key = match.key.replace(" ", "")
+    for number, line in message.own_lines:
+        if key in fold_key(line).replace(" ", ""):
+            return f"body line {number}"
+    return "body"
+
+
+def _hit(message: ParsedMessage, match: Match, where: str, index: CustomerIndex) -> Hit:
+    kind_en, kind_ja = _KIND_EN[match.kind], _KIND_JA[match.kind]
+    place_en = "the subject" if where == "subject" else where
+    place_ja = "件名" if where == "subject" else ("本文" if where == "body" else f"本文{where.split()[-1]}行目")
+    en = (f"{place_en[0].upper() + place_en[1:]} contains the {kind_en} '{match.text}' of another customer "
+          f"who is not a recipient of this reply. Remove it (pasted from another case?).")
+    ja = (f"{place_ja}に、この返信の宛先ではない別のお客様の{kind_ja}「{match.text}」が含まれています。"
+          f"削除してください（別の案件からの貼り付けではありませんか）。")
+    return Hit(evidence=match.text, where=where, detail={"ja": ja, "en": en})
+
+
+def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any]) -> list[Hit]:
+    index = context.customers
+    if not isinstance(index, CustomerIndex) or not len(index):
+        return []
+    honorifics = tuple(settings.get("honorifics") or HONORIFICS)
+    hits: list[Hit] = []
+
+    recipients: dict[int, str] = {}
+    for a in message.recipients:
+        for owner in index.by_email(a.addr):
+            recipients.setdefault(owner, a.addr)
+    if len(recipients) >= 2:
+        shown = ", ".join(dict.fromkeys(recipients.values()))
+        en = (f"To/Cc put {len(recipients)} different customers in one mail ({shown}); each sees the others' "
+              f"address. Write to each customer separately (or use Bcc).")
+        ja = (f"To/Cc に別々のお客様 {len(recipients)} 名（{shown}）が入っており、互いのアドレスが見えてしまいます。"
+              f"お客様ごとに別のメールでお送りください。")
+        hits.append(Hit(evidence=shown, where="To/Cc", detail={"ja": ja, "en": en}))
+
+    allowed_names = _recipient_names(message)
+    allowed_addrs = {a.addr for a in message.recipients}
+    own = "\n".join(line for line in message.own_text.split("\n") if not _ATTRIBUTION_RE.search(line))
+    seen: set[tuple[str, str]] = set()
+    for where, text in (("subject", message.subject), ("body", own)):
+        for m in index.scan(text, honorifics):
+            if recipients.keys() & set(m.owners):
+                continue
+            if m.kind in ("name", "surname") and m.key in allowed_names:
+                continue
+            if m.kind == "email" and m.key in allowed_addrs:
+                continue
+            if (m.kind, m.key) in seen:
+                continue
+            seen.add((m.kind, m.key))
+            hits.append(_hit(message, m, where if where == "subject" else _body_line(message, m), index))
+            if len(hits) >= MAX_HITS:
+                return hits
+    return hits
