@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 from proxy.decision import EnvelopeInfo
 from proxy.message import ParsedMessage
 from proxy.policy.verdict import Action, Finding, Verdict
@@ -70,16 +68,6 @@ class MemoryAuditor:
     @property
     def outcomes(self) -> list[str]:
         return [r["outcome"] for r in self.records]
-
-
-@pytest.fixture
-def holder() -> MemoryHolder:
-    return MemoryHolder()
-
-
-@pytest.fixture
-def auditor() -> MemoryAuditor:
-    return MemoryAuditor()
 
 
 def fixture_bytes(name: str) -> bytes:

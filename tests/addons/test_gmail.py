@@ -9,7 +9,7 @@ from mitmproxy import http
 from mitmproxy.test import taddons, tflow, tutils
 
 from addons.gmail import GmailGuard
-from tests.addons.conftest import (ACCEPT, HOLD, REJECT, WARN, BrokenDecider, FixedDecider, MemoryAuditor,
+from addon_doubles import (ACCEPT, HOLD, REJECT, WARN, BrokenDecider, FixedDecider, MemoryAuditor,
                                    MemoryHolder, fixture_bytes)
 
 JA = fixture_bytes("reply-iso2022jp.eml")
