@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-import yaml
-
 from proxy.message import parse
 from proxy.policy.engine import Engine, Loaded
 from proxy.policy.verdict import Verdict
@@ -48,18 +46,28 @@ class CaseResult:
 
 
 def read_expect(path: Path) -> Expectation:
-    """expect.yaml → Expectation; ValueError with the file name when it is malformed."""
+    """expect.yaml → Expectation. Read as `key: value` lines, like the shared example tooling, so
+    a `why:` sentence may contain colons and quotes without YAML quoting; `rules` is a flow list."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: {exc}") from None
-    if not isinstance(data, dict) or "action" not in data or "rules" not in data:
+    fields: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or key.strip() not in ("action", "rules", "why", "todo"):
+            raise ValueError(f"{path}:{number}:1: expected one of action:, rules:, why:, todo:")
+        fields[key.strip()] = value.strip()
+    if "action" not in fields or "rules" not in fields:
         raise ValueError(f"{path}: needs `action:` and `rules:`")
-    rules = data["rules"] or []
-    if not isinstance(rules, list):
-        raise ValueError(f"{path}: `rules` must be a list")
-    return Expectation(str(data["action"]), frozenset(str(r) for r in rules),
-                       str(data.get("why", "")), bool(data.get("todo", False)))
+    listed = fields["rules"]
+    if not (listed.startswith("[") and listed.endswith("]")):
+        raise ValueError(f"{path}: `rules` must be a flow list like [quote-altered]")
+    rules = frozenset(r.strip().strip("'\"") for r in listed[1:-1].split(",") if r.strip())
+    todo = fields.get("todo", "false").lower() in ("true", "yes", "1")
+    return Expectation(fields["action"].strip("'\""), rules, fields.get("why", ""), todo)
 
 
 def find_cases(root: Path) -> Iterator[Path]:
