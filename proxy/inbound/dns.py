@@ -100,6 +100,9 @@ _BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("replygu
 def _budget_scope(seconds: float) -> Iterator[Budget]:
     """Install a budget for the current task (and tasks it spawns) and remove it after."""
     budget = Budget(seconds)
+    outer = _BUDGET.get()
+    if outer is not None and outer.deadline < budget.deadline:
+        budget = outer  # a nested budget never extends the one around it
     token = _BUDGET.set(budget)
     try:
         yield budget
