@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from mitmproxy import http
 
@@ -78,6 +80,22 @@ class Door:
         self.holder = holder
         self.auditor = auditor
         self.pending: dict[str, tuple[Judgement, ...]] = {}
+
+    @staticmethod
+    def ours(flow: http.HTTPFlow) -> bool:
+        """Polite like blocklist: a flow another addon answered, failed or killed is not ours."""
+        return flow.response is None and flow.error is None and flow.live
+
+    @contextmanager
+    def failing_closed(self, flow: http.HTTPFlow) -> Iterator[None]:
+        """mitmproxy logs a hook's exception and lets the flow go on — for a send request that
+        would mean unchecked mail reaching the API. So a bug kills the flow instead."""
+        try:
+            yield
+        except Exception:
+            log.exception("%s: request hook failed; killing the flow so nothing unchecked is sent", self.name)
+            if flow.response is None and flow.killable:
+                flow.kill()
 
     def check(self, flow: http.HTTPFlow, outgoing: list[Outgoing]) -> Refusal | None:
         """None: let the request through untouched. Otherwise what to refuse it with."""

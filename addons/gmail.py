@@ -21,10 +21,12 @@ class GmailGuard:
         self.door = Door("addon:gmail", decider, holder, auditor)
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or flow.error or not flow.live:
-            return  # another addon answered or killed it: not ours to judge
-        if gmail.match(flow.request.method, flow.request.path) is None:
+        if not self.door.ours(flow) or gmail.match(flow.request.method, flow.request.path) is None:
             return
+        with self.door.failing_closed(flow):
+            self._check(flow)
+
+    def _check(self, flow: http.HTTPFlow) -> None:
         try:
             outgoing = gmail.read(flow.request.path, flow.request.headers.get("content-type", ""),
                                   request_body(flow), flow.request.timestamp_start)

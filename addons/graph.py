@@ -21,10 +21,12 @@ class GraphGuard:
         self.door = Door("addon:graph", decider, holder, auditor)
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or flow.error or not flow.live:
+        if not self.door.ours(flow) or graph.match(flow.request.method, flow.request.path) is None:
             return
-        if graph.match(flow.request.method, flow.request.path) is None:
-            return
+        with self.door.failing_closed(flow):
+            self._check(flow)
+
+    def _check(self, flow: http.HTTPFlow) -> None:
         try:
             outgoing = graph.read(flow.request.path, flow.request.headers.get("content-type", ""),
                                   request_body(flow), flow.request.timestamp_start)

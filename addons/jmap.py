@@ -30,8 +30,12 @@ class JmapGuard:
         self.creating: dict[str, dict[str, dict]] = {}
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or flow.error or not flow.live or flow.request.method != "POST":
+        if not self.door.ours(flow) or flow.request.method != "POST":
             return
+        with self.door.failing_closed(flow):
+            self._check(flow)
+
+    def _check(self, flow: http.HTTPFlow) -> None:
         try:
             body = request_body(flow)
         except ShapeError:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from mitmproxy import http
+from mitmproxy.flow import Error
 from mitmproxy.test import taddons, tflow, tutils
 
 from addon_doubles import ACCEPT, HOLD, REJECT, FixedDecider, MemoryAuditor, MemoryHolder, SubjectDecider
@@ -173,3 +174,9 @@ def test_accepted_submission_passes_byte_identical_and_is_audited() -> None:
     flow.response = tutils.tresp(content=b'{"methodResponses": [], "sessionState": "s"}')
     guard.response(flow)
     assert auditor.outcomes == ["accepted"]
+
+
+def test_a_bug_while_checking_kills_the_flow_instead_of_letting_it_pass() -> None:
+    body = {"using": USING, "methodCalls": [["EmailSubmission/set", {"accountId": "u1", "create": {"s1": "not an object"}}, "0"]]}
+    flow = run(JmapGuard(FixedDecider(ACCEPT)), jmap_flow(body))
+    assert flow.response is None and flow.error is not None and flow.error.msg == Error.KILLED_MESSAGE
