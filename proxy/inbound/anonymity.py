@@ -40,17 +40,14 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Iterable, Sequence
 
-from publicsuffixlist import PublicSuffixList
-
 from proxy.inbound.dns import DnsError, DnsNameError, Resolver
+from proxy.inbound.orgdomain import organizational_domain
 
 CLASS_FILES = ("disposable", "mobile", "freemail", "isp", "government", "academic")
 """List files in matching order: the first list that names a domain decides its class."""
 
 ORGANISATION_CLASSES = frozenset({"corporate", "academic", "government", "isp"})
 PROVIDER_CLASSES = frozenset({"mobile", "freemail", "isp"})
-
-_PSL = PublicSuffixList()
 
 
 # ----------------------------------------------------------------------------- lists
@@ -113,13 +110,10 @@ def default_lists() -> SenderLists:
     return SenderLists(exact, wildcard, groups)
 
 
-@lru_cache(maxsize=4096)
 def org_domain(domain: str) -> str:
-    """Organisational (registrable) domain via the Public Suffix List; the name itself if none."""
+    """Organisational domain (the DMARC one, via the PSL); the name itself for a bare suffix."""
     domain = domain.lower().rstrip(".")
-    if not domain:
-        return ""
-    return _PSL.privatesuffix(domain) or domain
+    return (organizational_domain(domain) or domain) if domain else ""
 
 
 # ----------------------------------------------------------------------------- inputs
