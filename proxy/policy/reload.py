@@ -107,3 +107,33 @@ class PolicyWatcher:
             return False
         self._stamp = self._current_stamp()
         return True
+
+
+def gateway_engine(policy_path: str | Path, state_dir: str | Path, **engine_kwargs: Any) -> tuple[Engine, PolicyWatcher]:
+    """What `serve` needs: an Engine over the state dir's store (originals + customers) and its watcher.
+
+    Raises PolicyError when the policy cannot be loaded at start (then the gateway must not start).
+    """
+    from proxy.store import SQLiteStore
+
+    store = SQLiteStore(Path(state_dir) / "replyguard.db")
+    engine = open_engine(policy_path, store=store, **engine_kwargs)
+    return engine, PolicyWatcher(engine)
+
+
+async def watch_policy(watcher: PolicyWatcher, *, interval: float = 2.0, stop: Any = None) -> None:
+    """Poll for policy changes until `stop` (an asyncio.Event) is set; also reload on SIGHUP."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, watcher.reload)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+        pass
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except asyncio.TimeoutError:
+            watcher.poll()

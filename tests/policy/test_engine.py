@@ -255,3 +255,31 @@ def test_policy_watcher_reloads_on_change_and_reports_broken_file(tmp_path, monk
     assert engine.policy.version == version
     assert errors and f"{path}:2:11: bad language 'xx'" in errors[0]
     assert watcher.reload() is False  # SIGHUP with the file still broken
+
+
+def test_gateway_engine_over_state_dir(tmp_path):
+    import asyncio
+
+    from proxy.message import parse as parse_mail
+    from proxy.policy.reload import gateway_engine, watch_policy
+    from proxy.store import SQLiteStore
+
+    root = __import__("pathlib").Path(__file__).parents[2]
+    case = root / "policies" / "tests" / "subject-changed-ja-generic"
+    store = SQLiteStore(tmp_path / "replyguard.db")
+    raw = (case / "original.eml").read_bytes()
+    store.add_original(raw, parse_mail(raw), category="question", received_at=FIXED)
+    engine, watcher = gateway_engine(root / "policies" / "default.yaml", tmp_path, clock=lambda: FIXED)
+    reply = parse_mail((case / "reply.eml").read_bytes())
+    envelope = EnvelopeInfo(door="submission", mail_from="yamamoto@sakura.example.jp", rcpt_tos=("hanako.sato@example.jp",))
+    verdict = engine(envelope, reply)
+    assert verdict.action is Action.REJECT and [f.rule for f in verdict.findings] == ["subject-changed"]
+
+    async def briefly():
+        stop = asyncio.Event()
+        task = asyncio.create_task(watch_policy(watcher, interval=0.01, stop=stop))
+        await asyncio.sleep(0.05)
+        stop.set()
+        await task
+
+    asyncio.run(briefly())
