@@ -33,11 +33,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proxy.decision import EnvelopeInfo
 from proxy.message import ParsedMessage
 from proxy.policy.verdict import Verdict
+
+if TYPE_CHECKING:
+    from proxy.config import AuditConfig
 
 GENESIS = "0" * 64
 SEGMENT_RE = re.compile(r"^audit-(\d{8})-(\d{3,})\.jsonl$")
@@ -567,3 +570,14 @@ def _matches(
     if message_id and (rec.get("message_id") or "").strip("<>") != message_id.strip("<>"):
         return False
     return True
+
+
+def open_log(state_dir: str | os.PathLike[str], cfg: "AuditConfig | None" = None, **kw: Any) -> AuditLog:
+    """The log of one state dir with the gateway config's `audit:` settings."""
+    from proxy.config import AuditConfig
+
+    cfg = cfg or AuditConfig()
+    return AuditLog(
+        Path(state_dir) / "audit", fsync=cfg.fsync, rotate_bytes=cfg.rotate_size,
+        evidence=cfg.evidence, body_digest=cfg.body_digest, **kw,
+    )
