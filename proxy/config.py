@@ -169,6 +169,9 @@ class LimitsConfig:
     max_recipients: int = 100
     max_connections: int = 200
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+    undeclared_8bit: Literal["auto", "reject", "relay"] = "auto"
+    """8-bit message without BODY=8BITMIME (msmtp, scripts): `auto` relays it when the upstream
+    speaks 8BITMIME (as Postfix would accept it) and refuses it with a clear 554 otherwise."""
 
     def check(self) -> list[tuple[str, str]]:
         out = []
@@ -250,6 +253,8 @@ class GatewayConfig:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     tls: TlsConfig = field(default_factory=TlsConfig)
     inbound: InboundConfig = field(default_factory=InboundConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    hold: HoldConfig = field(default_factory=HoldConfig)
 
     def check(self) -> list[tuple[str, str]]:
         if not self.listeners:

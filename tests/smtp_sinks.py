@@ -133,7 +133,7 @@ class Sink:
     """An aiosmtpd server that records what it receives (see module doc)."""
 
     def __init__(self, *, auth: dict[str, str] | None = None, starttls: bool = False,
-                 smtputf8: bool = True, behaviour: SinkBehaviour | None = None):
+                 smtputf8: bool = True, eightbit: bool = True, behaviour: SinkBehaviour | None = None):
         self.auth = auth
         self.behaviour = behaviour or SinkBehaviour()
         self.messages: list[Received] = []
@@ -150,18 +150,20 @@ class Sink:
             self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self._tls.load_cert_chain(self.cert, key)
         self._smtputf8 = smtputf8
+        self._eightbit = eightbit
         self._lt: LoopThread | None = None
         self._server: asyncio.base_events.Server | None = None
 
     def _authenticator(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
         ok = isinstance(data, LoginPassword) and self.auth is not None and \
             self.auth.get(data.login.decode()) == data.password.decode()
-        return AuthResult(success=ok, auth_data=data if ok else None)
+        return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
 
     def _factory(self) -> SMTP:
         kw: dict[str, Any] = dict(
             enable_SMTPUTF8=self._smtputf8, hostname="sink.test", tls_context=self._tls,
             data_size_limit=50 * 1024 * 1024,
+            decode_data=not self._eightbit,  # aiosmtpd offers 8BITMIME only without decoding
         )
         if self.auth is not None:
             kw.update(authenticator=self._authenticator, auth_required=True, auth_require_tls=False)

@@ -107,6 +107,15 @@ class SubmissionProtocol(SMTP):
             await self.push(str(replies.SHUTTING_DOWN))
             self.transport.close()
 
+    async def smtp_AUTH(self, arg: str) -> None:
+        # Our own wording for the most common AUTH mistake (aiosmtpd's says nothing of STARTTLS).
+        assert self.session is not None
+        if self.session.host_name and self.session.extended_smtp and self._auth_require_tls \
+                and not self._tls_protocol:
+            await self.push(str(replies.AUTH_TLS_REQUIRED))
+            return
+        await super().smtp_AUTH(arg)
+
     # --- commands that end transactions -------------------------------------------
 
     async def smtp_RSET(self, arg: str) -> None:
@@ -288,7 +297,12 @@ class SubmissionHandler:
             envelope=info, outcome=result.outcome, reply=result.reply,
             message=message, verdict=verdict, detail=result.detail or None,
         )
-        await loop.run_in_executor(self._audit_pool, record)
+        try:
+            await loop.run_in_executor(self._audit_pool, record)
+        except Exception:  # noqa: BLE001
+            # The outcome already happened (the upstream may have the mail): answering 4xx
+            # now would make the client send it twice. Keep the reply truthful, shout.
+            log.critical("AUDIT RECORD FAILED for outcome %s from %s", result.outcome, info.client_ip, exc_info=True)
 
     # --- session hooks ------------------------------------------------------------
 
@@ -471,7 +485,8 @@ class SubmissionHandler:
     async def handle_DATA(self, server: SubmissionProtocol, session: Session, envelope: Envelope) -> str:
         info = self.envelope_info(server, session, envelope)
         content: bytes = envelope.original_content or b""
-        if not content.isascii() and "BODY=8BITMIME" not in envelope.mail_options and not envelope.smtp_utf8:
+        if not content.isascii() and "BODY=8BITMIME" not in envelope.mail_options and not envelope.smtp_utf8 \
+                and self._refuse_undeclared_8bit(server):
             return await self.refuse_malformed(server, info, replies.EIGHTBIT_UNDECLARED, "8bit-undeclared")
         try:
             message = parse(content)
@@ -492,6 +507,14 @@ class SubmissionHandler:
         if verdict.action == Action.HOLD:
             return await self.hold(server, info, message, verdict)
         return await self.relay(server, info, message, verdict)
+
+    def _refuse_undeclared_8bit(self, server: SubmissionProtocol) -> bool:
+        mode = self.config.limits.undeclared_8bit
+        if mode != "auto":
+            return mode == "reject"
+        if self.config.upstream is None:
+            return False
+        return not (server.upstream is not None and server.upstream.supports("8bitmime"))
 
     async def relay(self, server: SubmissionProtocol, info: EnvelopeInfo, message: ParsedMessage,
                     verdict: Verdict) -> str:

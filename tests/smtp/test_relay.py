@@ -177,13 +177,35 @@ def test_client_disconnect_mid_data_delivers_nothing(make_gateway, sink):
     assert len(sink.wait_for(1)) == 1
 
 
-def test_eight_bit_without_body_8bitmime_is_refused(make_gateway, sink):
+def test_eight_bit_undeclared_is_relayed_when_upstream_speaks_8bitmime(make_gateway, sink):
+    gw = make_gateway(sink)  # limits.undeclared_8bit: auto (msmtp and scripts never declare it)
+    with client(gw) as c:
+        c.sendmail("agent@example.com", ["yamada@example.jp"], UTF8)
+    assert [m.content for m in sink.wait_for(1)] == [UTF8]
+
+
+def test_eight_bit_on_a_7bit_path_is_refused_clearly(make_gateway):
+    with Sink(eightbit=False) as sink:
+        gw = make_gateway(sink)
+        with client(gw) as c:
+            assert c.has_extn("8bitmime")
+            code, text = c.mail("agent@example.com", ["BODY=8BITMIME"])
+            assert code == 555 and b"does not support 8BITMIME" in text
+            c.mail("agent@example.com")
+            c.rcpt("yamada@example.jp")
+            code, text = c.data(UTF8)
+            assert code == 554 and text.startswith(b"5.6.1 ") and b"BODY=8BITMIME" in text
+            c.sendmail("agent@example.com", ["yamada@example.jp"], ISO)  # 7-bit ISO-2022-JP is fine
+        assert [m.content for m in sink.wait_for(1)] == [ISO]
+
+
+def test_eight_bit_undeclared_strict_mode(make_gateway, sink):
     gw = make_gateway(sink)
+    gw.config.limits.undeclared_8bit = "reject"
     with client(gw) as c:
         c.mail("agent@example.com")
         c.rcpt("yamada@example.jp")
-        code, text = c.data(UTF8)
-        assert code == 554 and text.startswith(b"5.6.1 ") and b"BODY=8BITMIME" in text
+        assert c.data(UTF8)[0] == 554
         c.sendmail("agent@example.com", ["yamada@example.jp"], UTF8, mail_options=["BODY=8BITMIME"])
     assert [m.content for m in sink.wait_for(1)] == [UTF8]
 
