@@ -212,9 +212,11 @@ class _Compiler:
         return str(self.value(node))
 
     def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...]) -> str | None:
-        text = self.string(node, what)
-        if text is None:
+        # The scalar as written: YAML 1.1 would read a bare `off` as the boolean false.
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+            self.error(node, f"{what} must be one of: {', '.join(choices)}")
             return None
+        text = str(node.value)
         if text not in choices:
             self.error(node, f"bad {what} {text!r} (expected one of: {', '.join(choices)})")
             return None

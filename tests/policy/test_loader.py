@@ -183,3 +183,10 @@ def test_default_policy_is_what_design_promises():
     for phrase in ("申し訳ございません", "お詫び申し上げます", "ご迷惑をおかけ", "大変失礼いたしました",
                    "sorry", "apologise", "apologize", "apologies"):
         assert phrase in phrases
+
+
+def test_bare_off_is_the_action_not_a_boolean():
+    policy = compile_text("version: 1\nlanguage: en\ngroups: {g: [x.example]}\nrules:\n"
+                          "  - id: quote-altered\n    action: off\n    message: {ja: a, en: b}\n    groups: {g: off}\n")
+    rule = policy.rule("quote-altered")
+    assert rule.action is None and rule.group_actions == (("g", None),)
