@@ -20,7 +20,7 @@ from proxy.decision import Auditor, Decider, Holder
 GUARDS = ("addons.gmail:GmailGuard", "addons.graph:GraphGuard", "addons.jmap:JmapGuard")
 
 # The hosts the guarded APIs live on: the only traffic the proxy intercepts (allow_hosts).
-API_HOSTS = ("gmail.googleapis.com", "www.googleapis.com", "graph.microsoft.com")
+API_HOSTS = ("gmail.googleapis.com", "www.googleapis.com", "graph.microsoft.com", "api.fastmail.com")
 
 
 def make_addons(decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None) -> list[Any]:

@@ -18,6 +18,7 @@ COMMANDS = (
     "proxy.commands.annotate",
     "proxy.commands.audit",
     "proxy.commands.held",
+    "proxy.commands.addons",
 )
 
 DEFAULT_STATE_DIR = "var"

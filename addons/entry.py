@@ -1,0 +1,81 @@
+"""The `mitmdump -s addons/entry.py` script: replyguard's options plus the three API guards.
+
+    mitmdump -s addons/entry.py --set replyguard_policy=policies/default.yaml \\
+             --set replyguard_state_dir=var --allow-hosts '^(gmail|www)\\.googleapis\\.com$' ...
+
+`ReplyguardOptions` owns the options (declared in `load`) and builds, in `configure`, the same
+decision parts the SMTP gateway uses: the policy Engine over the correspondence store, the
+hold queue and the compliance log, all under the state dir. It parses the policy once there,
+never in a request hook; a bad policy becomes an OptionsError carrying the loader's
+`file:line:column` lines, and mitmproxy keeps the previous, working configuration. The guards
+get this object as their Decider, Holder and Auditor at construction, so they never read
+`ctx.options` themselves.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # loaded by path (mitmdump -s): make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mitmproxy import ctx, exceptions
+
+from addons import make_addons
+from proxy.decision import EnvelopeInfo
+from proxy.message import ParsedMessage
+from proxy.policy.verdict import Verdict
+
+NOT_READY = "replyguard: no policy loaded yet (replyguard_policy not configured)"
+
+
+class ReplyguardOptions:
+    """Options → Engine, Quarantine and AuditLog; the guards' Decider/Holder/Auditor."""
+
+    def __init__(self) -> None:
+        self.engine: Any = None
+        self.quarantine: Any = None
+        self.audit: Any = None
+
+    def load(self, loader: Any) -> None:
+        loader.add_option("replyguard_policy", str, "",
+                          "replyguard policy YAML (empty: the shipped policies/default.yaml)")
+        loader.add_option("replyguard_state_dir", str, "var",
+                          "replyguard state dir: replyguard.db (originals, customers), held/, audit/")
+
+    def configure(self, updated: set[str]) -> None:
+        if not {"replyguard_policy", "replyguard_state_dir"} & updated:
+            return
+        from proxy.audit import open_log
+        from proxy.policy.loader import PolicyError
+        from proxy.policy.reload import open_engine
+        from proxy.quarantine import Quarantine
+        from proxy.store import SQLiteStore
+
+        state = Path(ctx.options.replyguard_state_dir)
+        try:
+            engine = open_engine(ctx.options.replyguard_policy or None, store=SQLiteStore(state / "replyguard.db"))
+        except PolicyError as exc:
+            raise exceptions.OptionsError(str(exc)) from None
+        except OSError as exc:
+            raise exceptions.OptionsError(f"replyguard: {exc}") from None
+        self.engine, self.quarantine, self.audit = engine, Quarantine(state / "held"), open_log(state)
+
+    def __call__(self, envelope: EnvelopeInfo, message: ParsedMessage) -> Verdict:
+        if self.engine is None:
+            raise RuntimeError(NOT_READY)  # the door answers 503: nothing unchecked is sent
+        return self.engine.decide(envelope, message)
+
+    def hold(self, raw: bytes, envelope: EnvelopeInfo, verdict: Verdict) -> str:
+        if self.quarantine is None:
+            raise RuntimeError(NOT_READY)
+        return self.quarantine.hold(raw, envelope, verdict)
+
+    def record(self, **kwargs: Any) -> None:
+        if self.audit is not None:
+            self.audit.record(**kwargs)
+
+
+options = ReplyguardOptions()
+addons = [options, *make_addons(options, options, options)]

@@ -1,0 +1,70 @@
+"""`replyguard addons`: run mitmproxy (mitmdump) with replyguard's mail-API guards.
+
+Why a command and not only a documented `mitmdump -s` line: the command gets the details
+right every time — listen on 127.0.0.1 only, intercept only the mail-API hosts (mitmproxy's
+`allow_hosts`; all other traffic is tunnelled untouched), keep replyguard's own mitmproxy CA
+under the state dir (`<state-dir>/mitmproxy`, never committed; see certs/mitmproxy.md), and
+hand the policy and state dir to addons/entry.py as options.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from proxy.cli import UsageError
+
+ENTRY = Path(__file__).resolve().parents[2] / "addons" / "entry.py"
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("addons", parents=[common], help="run mitmproxy with the mail-API guards",
+                       description="Run mitmdump with replyguard's Gmail/Graph/JMAP guards on 127.0.0.1.")
+    p.add_argument("--listen-port", type=int, default=8080, metavar="N", help="proxy port (default 8080)")
+    p.add_argument("--policy", metavar="PATH", help="policy YAML (default: policies/default.yaml)")
+    p.add_argument("--api-host", action="append", default=[], metavar="HOST[:PORT]",
+                   help="also intercept this host (your JMAP server, a test server); repeatable")
+    p.add_argument("--confdir", metavar="DIR", help="mitmproxy confdir with replyguard's CA (default <state-dir>/mitmproxy)")
+    p.add_argument("mitmdump_args", nargs=argparse.REMAINDER, help="after --: passed to mitmdump as they are")
+    p.set_defaults(func=run_addons)
+
+
+def allow_host_patterns(hosts: list[str]) -> list[str]:
+    """mitmproxy matches allow_hosts against `host:port`; a host without a port matches any port."""
+    out = []
+    for host in hosts:
+        name, _, port = host.rpartition(":") if re.search(r":\d+$", host) else (host, "", "")
+        out.append(f"^{re.escape(name)}:{port or '[0-9]+'}$")
+    return out
+
+
+def mitmdump_argv(args: argparse.Namespace) -> list[str]:
+    """The full mitmdump command line for these arguments."""
+    from addons import API_HOSTS
+
+    mitmdump = shutil.which("mitmdump", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if mitmdump is None:
+        raise UsageError("mitmdump not found; install the extra: pip install -e '.[addons]'")
+    if args.policy and not Path(args.policy).is_file():
+        raise UsageError(f"{args.policy}: no such policy file")
+    confdir = args.confdir or str(Path(args.state_dir) / "mitmproxy")
+    argv = [mitmdump, "--listen-host", "127.0.0.1", "--listen-port", str(args.listen_port),
+            "--set", f"confdir={confdir}", "-s", str(ENTRY),
+            "--set", f"replyguard_state_dir={args.state_dir}"]
+    if args.policy:
+        argv += ["--set", f"replyguard_policy={args.policy}"]
+    for pattern in allow_host_patterns([*API_HOSTS, *args.api_host]):
+        argv += ["--allow-hosts", pattern]
+    extra = args.mitmdump_args[1:] if args.mitmdump_args[:1] == ["--"] else args.mitmdump_args
+    return argv + extra
+
+
+def run_addons(args: argparse.Namespace) -> int:
+    argv = mitmdump_argv(args)
+    Path(args.state_dir).mkdir(parents=True, exist_ok=True)
+    print("replyguard: " + " ".join(argv), file=sys.stderr, flush=True)
+    os.execv(argv[0], argv)  # mitmdump takes over the process: signals and exit code are its own
+    return 0  # not reached
