@@ -43,6 +43,8 @@ class Store(Protocol):
 
     def find_by_correspondent(self, addresses: Sequence[str], subject: str) -> bytes | None: ...
 
+    def category(self, message_id: str) -> str | None: ...
+
     def import_customers(self, rows: Iterable[Mapping[str, str]]) -> int: ...
 
     def customers(self) -> list[dict[str, str]]: ...
@@ -141,6 +143,7 @@ class SQLiteStore:
         return bytes(row[0]) if row is not None else None
 
     def category(self, message_id: str) -> str | None:
+        """The category the inbound door gave this original (complaint, question, other), if any."""
         row = self._conn().execute("SELECT category FROM originals WHERE message_id = ?", (message_id,)).fetchone()
         return row[0] if row else None
 

@@ -182,7 +182,10 @@ class Engine:
         if classify is None:
             try:
                 from proxy.inbound.classify import classify as classify_fn
-            except ImportError:  # the classifier is optional for rules that do not need it
+            except ImportError:
+                # No classifier installed: fall back to the category the inbound door stored.
+                if self._store is not None and original.message_id and hasattr(self._store, "category"):
+                    return self._store.category(original.message_id)
                 return None
             classify = self._classify = classify_fn
         return classify(original)

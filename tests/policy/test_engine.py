@@ -283,3 +283,20 @@ def test_gateway_engine_over_state_dir(tmp_path):
         await task
 
     asyncio.run(briefly())
+
+
+def test_without_classifier_the_stored_category_is_used(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "proxy.inbound.classify", None)   # import fails
+    reg = registry()
+    policy = compile_(policy_text(entry("subject-changed", "reject")), reg)
+
+    class CategoryStore(DictStore):
+        def category(self, message_id):
+            return {"o1@example.com": "complaint"}.get(message_id)
+
+    engine = Engine(Loaded(policy), store=CategoryStore({"o1@example.com": ORIGINAL.raw}), clock=lambda: FIXED)
+    engine.decide(EnvelopeInfo(door="submission", mail_from="", rcpt_tos=()), REPLY)
+    _, context, _ = reg["subject-changed"].calls[0]
+    assert context.complaint == "complaint"
