@@ -221,7 +221,7 @@ async def _check_domain(
         return DmarcResult("pass", from_domain, policy, "none", where, "aligned %s pass" % how, dkim_ok, spf_ok)
     disposition = policy if rec.pct >= 100 or sample() * 100 < rec.pct else _LOWER[policy]
     return DmarcResult(
-        "fail", from_domain, policy, disposition, where, "no aligned DKIM or SPF pass (record at %s)" % where
+        "fail", from_domain, policy, disposition, where, "no aligned DKIM or SPF pass, policy from %s" % where
     )
 
 
