@@ -1,0 +1,169 @@
+"""End to end through real peers: swaks → `replyguard inbound` → aiosmtpd sink.
+
+What must hold (DESIGN.md, before-queue): the sink gets the annotated copy with our four
+headers and the customer's body unchanged; the sender gets 250 only after the sink said
+250; a refused recipient is refused to the sender; a sink that is down gives 451. The
+original is then in the store, and `replyguard check` on a reply finds it by In-Reply-To.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dnsfixture_proc import dns_server
+from test_annotate import FIXTURES, OUR_ID, added_headers, body, signed  # noqa: F401 - fixture reuse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from smtp_sinks import Sink, SinkBehaviour  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+SWAKS = shutil.which("swaks")
+RG = [sys.executable, "-m", "proxy"]
+ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+
+
+@pytest.fixture(scope="module")
+def dns(signed):  # noqa: F811
+    with dns_server(signed[1]) as ns:
+        yield ns
+
+
+class Inbound:
+    """`replyguard inbound` as a process; stopped by its pid."""
+
+    def __init__(self, next_hop: str, nameserver: str, state_dir: Path, *extra: str):
+        self.proc = subprocess.Popen(
+            RG + ["inbound", "--listen", "127.0.0.1:0", "--next-hop", next_hop, "--nameserver", nameserver,
+                  "--state-dir", str(state_dir), "--authserv-id", OUR_ID, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=ENV, text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on ([\d.]+):(\d+)", line)
+        if not m:
+            self.stop()
+            raise RuntimeError("inbound did not start: %r %s" % (line, self.proc.stderr.read() if self.proc.stderr else ""))
+        self.address = "%s:%s" % (m.group(1), m.group(2))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def sink():
+    with Sink() as s:
+        yield s
+
+
+@pytest.fixture
+def inbound(sink, dns, tmp_path):
+    server = Inbound("127.0.0.1:%d" % sink.port, dns, tmp_path)
+    yield server
+    server.stop()
+
+
+def swaks(server: str, data: Path, *, to: str = "support@shop.example", extra: tuple[str, ...] = ()):
+    assert SWAKS, "swaks is installed by scripts/sysdeps.sh"
+    return subprocess.run(
+        [SWAKS, "--server", server, "--from", "taro.yamada@corp.test", "--to", to, "--helo", "mx.corp.test",
+         "--data", "@" + str(data), "--timeout", "30", *extra],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_swaks_to_sink_annotated_stored_and_matched_by_check(signed, inbound, sink, tmp_path):  # noqa: F811
+    raw = signed[0]
+    msg = tmp_path / "in.eml"
+    msg.write_bytes(raw)
+    result = swaks(inbound.address, msg)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"<-\s+250 2\.0\.0 queued as SINK1", result.stdout), result.stdout  # the sink's own reply
+
+    assert len(sink.messages) == 1
+    got = sink.messages[0]
+    assert got.mail_from == "taro.yamada@corp.test" and got.rcpt_tos == ["support@shop.example"]
+    h = added_headers(got.content)
+    assert h["authentication-results"].startswith(OUR_ID + ";")
+    assert re.search(r"\bdkim=pass\b", h["authentication-results"])
+    assert re.search(r"\bdmarc=pass\b", h["authentication-results"])
+    # the session's client IP (127.0.0.1) is what SPF saw: not in corp.test's -all record
+    assert re.search(r"\bspf=fail\b", h["authentication-results"])
+    assert h["x-sender-anonymity"].startswith("identified;")
+    assert h["x-sender-class"] == "corporate"
+    assert re.match(r"(complaint|question|other); score=", h["x-support-category"])
+    assert body(got.content).rstrip(b"\r\n") == body(raw).rstrip(b"\r\n")
+
+    # the original is remembered; a reply to it is checked against it (no --original)
+    def check(reply: str) -> dict:
+        proc = subprocess.run(RG + ["check", str(FIXTURES / reply), "--state-dir", str(tmp_path), "--json"],
+                              capture_output=True, cwd=REPO, env=ENV, timeout=60)
+        assert proc.returncode in (0, 1), proc.stderr.decode()
+        return json.loads(proc.stdout)
+
+    changed = check("reply-subject-changed.eml")
+    assert "subject-changed" in {f["rule"] for f in changed["findings"]}
+    kept = check("reply-subject-kept.eml")
+    assert "subject-changed" not in {f["rule"] for f in kept["findings"]}
+
+
+def test_refused_recipient_is_refused_to_the_sender(inbound, sink, tmp_path):
+    sink.behaviour = SinkBehaviour(rcpt_replies={"nobody@shop.example": "550 5.1.1 no such user"})
+    msg = tmp_path / "in.eml"
+    msg.write_bytes((FIXTURES / "slow-domain.eml").read_bytes().replace(b"slow.test", b"corp.test"))
+    result = swaks(inbound.address, msg, to="nobody@shop.example")
+    assert result.returncode != 0
+    assert "550 5.1.1 no such user" in result.stdout
+    assert sink.messages == []
+
+
+def test_next_hop_data_refusal_is_passed_back(inbound, sink, tmp_path):
+    sink.behaviour = SinkBehaviour(data_reply="554 5.7.0 content refused")
+    msg = tmp_path / "in.eml"
+    msg.write_bytes((FIXTURES / "slow-domain.eml").read_bytes().replace(b"slow.test", b"corp.test"))
+    result = swaks(inbound.address, msg)
+    assert result.returncode != 0
+    assert "554 5.7.0 content refused" in result.stdout
+
+
+def test_next_hop_down_gives_451(dns, tmp_path):
+    with Sink() as s:
+        dead = "127.0.0.1:%d" % s.port
+    server = Inbound(dead, dns, tmp_path)
+    try:
+        msg = tmp_path / "in.eml"
+        msg.write_bytes((FIXTURES / "slow-domain.eml").read_bytes().replace(b"slow.test", b"corp.test"))
+        start = time.monotonic()
+        result = swaks(server.address, msg)
+        assert result.returncode != 0
+        assert re.search(r"<\*\*\s+451 4\.4\.\d", result.stdout), result.stdout
+        assert time.monotonic() - start < 30
+    finally:
+        server.stop()
+
+
+def test_lmtp_listener_answers_per_recipient(signed, sink, dns, tmp_path):  # noqa: F811
+    server = Inbound("127.0.0.1:%d" % sink.port, dns, tmp_path, "--lmtp")
+    try:
+        msg = tmp_path / "in.eml"
+        msg.write_bytes(signed[0])
+        result = swaks(server.address, msg, to="a@shop.example,b@shop.example", extra=("--protocol", "LMTP"))
+        assert result.returncode == 0, result.stdout
+        assert len(re.findall(r"<-\s+250 2\.0\.0 queued as SINK1", result.stdout)) == 2, result.stdout
+        assert sink.messages[0].rcpt_tos == ["a@shop.example", "b@shop.example"]
+        assert "x-sender-class" in added_headers(sink.messages[0].content)
+    finally:
+        server.stop()
