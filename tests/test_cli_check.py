@@ -182,3 +182,20 @@ def test_policy_replay_maildir(capsys, tmp_path):
     code, out, _ = run(capsys, "policy", "replay", tmp_path / "Sent", "--policy", ROOT / "policies" / "default.yaml",
                        "--state-dir", tmp_path)
     assert code == 0 and "replayed 1 replies; originals found for 0" in out and "0 decision(s) differ" in out
+
+
+def test_example_policy_settings_reach_the_rules(capsys, tmp_path):
+    """ja-strict allows a ticket tag in the subject and requires its company lines in the signature."""
+    case = THREADS / "subject-changed-ja-tag-not-allowed"
+    code, verdict = check_json(capsys, case, THREADS / "customers.csv", "--state-dir", tmp_path,
+                               "--policy", ROOT / "policies" / "examples" / "ja-strict.yaml")
+    assert code == 1
+    assert [f["rule"] for f in verdict["findings"]] == ["signature-missing"]
+
+
+def test_shadow_policy_accepts_and_reports(capsys, tmp_path):
+    case = THREADS / "subject-changed-ja-generic"
+    code, verdict = check_json(capsys, case, THREADS / "customers.csv", "--state-dir", tmp_path,
+                               "--policy", ROOT / "policies" / "examples" / "ja-shadow-rollout.yaml")
+    assert code == 0 and verdict["action"] == "accept" and verdict["findings"] == []
+    assert [f["rule"] for f in verdict["shadow"]] == ["subject-changed"]

@@ -50,7 +50,19 @@ def load(
             raise PolicyError([str(exc)]) from None
     if store is not None:
         rows.extend(store.customers())
-    return Loaded(policy, build_customer_index(rows))
+    return Loaded(policy, build_customer_index(unique_customers(rows)))
+
+
+def unique_customers(rows: Iterable[Mapping[str, str]]) -> list[Mapping[str, str]]:
+    """One row per customer across sources (keyed like the store: customer_id, else e-mail, else
+    name; first source wins). The same person listed twice would otherwise look like another
+    customer sharing the recipient's name, and `other-customer-data` would fire on the greeting."""
+    seen: dict[str, Mapping[str, str]] = {}
+    for row in rows:
+        key = (row.get("customer_id") or "").strip() or (row.get("email") or "").strip().lower() or (row.get("name") or "").strip()
+        if key and key not in seen:
+            seen[key] = row
+    return list(seen.values())
 
 
 def open_engine(policy_path: str | Path | None = None, *, store: Any = None,

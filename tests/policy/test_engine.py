@@ -300,3 +300,13 @@ def test_without_classifier_the_stored_category_is_used(monkeypatch):
     engine.decide(EnvelopeInfo(door="submission", mail_from="", rcpt_tos=()), REPLY)
     _, context, _ = reg["subject-changed"].calls[0]
     assert context.complaint == "complaint"
+
+
+def test_customers_from_several_sources_are_deduplicated():
+    from proxy.policy.reload import unique_customers
+
+    a = {"name": "佐藤 花子", "email": "Hanako@example.jp", "phone": "", "customer_id": "K-1"}
+    b = {"name": "佐藤 花子", "email": "hanako@example.jp", "phone": "090", "customer_id": "K-1"}
+    c = {"name": "No Id", "email": "x@example.jp", "phone": "", "customer_id": ""}
+    d = {"name": "No Id", "email": "X@example.jp", "phone": "", "customer_id": ""}
+    assert unique_customers([a, b, c, d, {"name": "", "email": "", "customer_id": ""}]) == [a, c]
