@@ -166,11 +166,18 @@ class Quarantine:
             "history": [],
         }
         meta.update(_headline(raw))
+        eml = self.dir / f"{hold_id}.eml"
         with self._locked(fcntl.LOCK_SH):
-            _write_atomic(self.dir / f"{hold_id}.eml", raw)
+            _write_atomic(eml, raw)
             crash_point("hold:after-eml")
-            _write_atomic(self.dir / f"{hold_id}.json", _dump(meta))
-            _fsync_dir(self.dir)
+            try:
+                _write_atomic(self.dir / f"{hold_id}.json", _dump(meta))
+                _fsync_dir(self.dir)
+            except BaseException:
+                # e.g. ENOSPC on the metadata: not held, so leave no orphan behind
+                (self.dir / f"{hold_id}.json").unlink(missing_ok=True)
+                eml.unlink(missing_ok=True)
+                raise
         return hold_id
 
     @contextmanager
