@@ -25,6 +25,7 @@ which of them are the reply's own recipients.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
@@ -55,15 +56,30 @@ _IDEOGRAPH_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]"
 _EMAIL_RE = re.compile(r"[a-z0-9][a-z0-9._%+'\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
 # A run of digits with the separators people put into phone numbers (hyphens, dots, spaces,
 # parentheses, the katakana long mark some IMEs give for "-"), optionally led by "+".
-_PHONE_RUN_RE = re.compile(r"[+(]*\d(?:[\d]|[-.()ー ]{1,3}(?=[\d(]))*\d\)?")
-_LATIN_WORD_RE = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_PHONE_RUN_RE = re.compile(r"[0-9][0-9\-.()ー ]{5,}[0-9]")   # a leading "+" / "(" is picked up by hand (faster)
+_NON_DIGIT_RE = re.compile(r"\D+")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
+# Characters NFKC leaves alone in any context: ASCII, hiragana, katakana (ー included), CJK
+# ideographs, the common Japanese punctuation 、。「」『』【】. Only the runs of *other*
+# characters (full-width ASCII, half-width kana, ①, ㈱, combining marks with the character
+# before them, dashes, …) go through NFKC — NFKC of a whole 100 KB reply costs ~6 ms, this ~1 ms.
+_NFKC_RUN_RE = re.compile(
+    r".?[^\x00-\x7f\u3041-\u3096\u30a1-\u30fa\u30fc-\u30fe\u4e00-\u9fff\u3400-\u4dbf"
+    r"\u3001\u3002\u300c-\u3011]+", re.DOTALL)
+
+
+def _nfkc_run(m: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", m.group()).translate(_FOLD_TABLE)
+
+
+@functools.lru_cache(maxsize=32)
 def fold(text: str) -> str:
     """Display-preserving comparison form: NFKC, dash/tilde variants unified, invisible
-    characters dropped, whitespace runs collapsed to one space. Case is kept (see `scan`)."""
-    return _WS_RE.sub(" ", unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE))
+    characters dropped, whitespace runs collapsed to one space. Case is kept (see `scan`).
+    Cached: several rules fold the same own text of the same reply."""
+    return " ".join(_NFKC_RUN_RE.sub(_nfkc_run, text).split())
 
 
 def fold_key(text: str) -> str:
@@ -74,10 +90,13 @@ def fold_key(text: str) -> str:
 def phone_digits(text: str) -> str:
     """A phone number as its national digits: "+81 90-4411-2233", "(090) 4411 2233" and
     "０９０ー４４１１ー２２３３" all become "09044112233". "" when there are no digits."""
-    t = fold(text)
-    plus = t.lstrip(" (").startswith("+")
-    digits = "".join(ch for ch in t if "0" <= ch <= "9")
-    if plus and digits.startswith("81"):
+    return _national(fold(text))
+
+
+def _national(t: str) -> str:
+    """Folded phone text -> national digits (+81 / 0081 become the leading 0)."""
+    digits = _NON_DIGIT_RE.sub("", t)
+    if digits.startswith("81") and "+" in t[:3]:
         digits = digits[2:]
         return digits if digits.startswith("0") else "0" + digits
     if digits.startswith("0081"):
@@ -285,25 +304,28 @@ class CustomerIndex:
 
     def _scan_phones(self, low: str, disp: str) -> Iterator[Match]:
         for m in _PHONE_RUN_RE.finditer(low):
-            run = m.group()
-            if len(run) < 7:
+            run, base = m.group(), m.start()
+            if len(_NON_DIGIT_RE.sub("", run)) < 7:
                 continue
+            while base > 0 and low[base - 1] in "+(" and m.start() - base < 2:
+                base -= 1
+                run = low[base] + run
             # A run may hold several numbers separated by spaces ("C 200118 03-5678-1122"):
             # try every span of whole space-separated groups, longest first.
             groups = [(g.start(), g.group()) for g in re.finditer(r"\S+", run)]
-            found = False
-            for i in range(len(groups)):
+            i = 0
+            while i < len(groups):
                 for j in range(min(len(groups), i + 6), i, -1):
                     first, last = groups[i], groups[j - 1]
                     piece = run[first[0]:last[0] + len(last[1])]
-                    value = self._phones.get(phone_digits(piece))
+                    digits = _national(piece)
+                    value = self._phones.get(digits)
                     if value is not None:
-                        s = m.start() + first[0]
-                        yield Match("phone", phone_digits(piece), disp[s:s + len(piece)], s, _owners(value))
-                        found = True
+                        s = base + first[0]
+                        yield Match("phone", digits, disp[s:s + len(piece)], s, _owners(value))
+                        i = j - 1
                         break
-                if found:
-                    break
+                i += 1
 
     def _scan_surnames(self, low: str, disp: str, honorifics: Sequence[str]) -> Iterator[Match]:
         if not self._surnames:

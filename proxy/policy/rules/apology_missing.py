@@ -10,7 +10,8 @@ same classification the inbound `X-Support-Category` header carries); when the d
 classify but handed the original, the rule asks `proxy.inbound.classify` itself. No
 original, or not a complaint: nothing to check.
 
-Phrase matching: Japanese phrases as substrings of the `normalize`d text (width, spacing and
+Phrase matching: Japanese phrases as substrings of the folded text (`proxy.customers.fold`,
+the fast NFKC form; spaces removed) (width, spacing and
 line breaks ignored: "申し訳\nございません" matches); Latin phrases case-insensitively, word by
 word, each word as a stem ("apologise" also matches apologize, apologies, apologizing,
 apology), so the policy need not list every inflection and spelling.
@@ -19,10 +20,10 @@ from __future__ import annotations
 
 import importlib
 import re
-import unicodedata
 from typing import Any, Mapping
 
-from proxy.message import ParsedMessage, normalize
+from proxy.customers import fold
+from proxy.message import ParsedMessage
 from proxy.policy.model import Context, Hit
 
 ID = "apology-missing"
@@ -65,7 +66,7 @@ def _compile(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str]
             if words:
                 latin.append(r"\s+".join(re.escape(w) + r"[a-z']*" for w in words))
         else:
-            plain.append(normalize(text).casefold())
+            plain.append(fold(text).replace(" ", "").casefold())
     pattern = re.compile(r"\b(?:" + "|".join(latin) + r")", re.IGNORECASE) if latin else None
     _CACHE[phrases] = (tuple(plain), pattern)
     return _CACHE[phrases]
@@ -91,10 +92,11 @@ def is_complaint(context: Context) -> bool:
 
 def has_apology(text: str, phrases: tuple[str, ...]) -> bool:
     plain, latin = _compile(phrases)
-    folded = normalize(text).casefold()
+    spaced = fold(text)
+    folded = spaced.replace(" ", "").casefold()
     if any(p and p in folded for p in plain):
         return True
-    return bool(latin and latin.search(unicodedata.normalize("NFKC", " ".join(text.split()))))
+    return bool(latin and latin.search(spaced))
 
 
 def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any]) -> list[Hit]:

@@ -35,8 +35,10 @@ MAX_HITS = 5
 # Attribution lines the parser may have left in the own text (a forwarded chain, a client it
 # does not know): they quote a header, they are not the agent's words.
 _ATTRIBUTION_RE = re.compile(
-    r"(\bwrote\s*:\s*$|書きました\s*[:：]?\s*$|<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$"
-    r"|^\s*(from|to|cc|差出人|宛先|送信者)\s*[:：].*@)", re.IGNORECASE)
+    r"^(?:.*\bwrote[ \t]*:|.*書きました[ \t]*[:：]?|.*<[^<>\s]+@[^<>\s]+>[ \t]*[:：]"
+    r"|[ \t]*(?:from|to|cc|差出人|宛先|送信者)[ \t]*[:：].*@.*)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_ATTRIBUTION_CUES = ("wrote", "Wrote", "WROTE", "書きました", ">:", ">：", "差出人", "宛先", "送信者",
+                     "From", "FROM", "from:", "To:", "TO:", "to:", "Cc", "CC", "cc:")
 
 _KIND_EN = {"name": "name", "surname": "name", "email": "e-mail address", "phone": "phone number",
             "customer_id": "customer id"}
@@ -96,7 +98,9 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
 
     allowed_names = _recipient_names(message)
     allowed_addrs = {a.addr for a in message.recipients}
-    own = "\n".join(line for line in message.own_text.split("\n") if not _ATTRIBUTION_RE.search(line))
+    own = message.own_text
+    if any(k in own for k in _ATTRIBUTION_CUES) and _ATTRIBUTION_RE.search(own):
+        own = _ATTRIBUTION_RE.sub("", own)
     seen: set[tuple[str, str]] = set()
     for where, text in (("subject", message.subject), ("body", own)):
         for m in index.scan(text, honorifics):
