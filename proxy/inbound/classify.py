@@ -1,0 +1,193 @@
+"""Is a customer's mail a complaint, a question, or neither? Explainably.
+
+Why a cue list and not a model: the answer drives a hard rule (`apology-missing`) and a header
+agents read (`X-Support-Category`), so every decision must say which words made it. Cues live in
+`complaint_cues.yaml` beside this module (id, kind, weight, pattern; ja and en) so support
+leads can extend them without touching code.
+
+Only the customer's own words count: the own text of the parsed mail (quotes, attribution lines
+and the signature removed) and the subject (less, and less still when it is a `Re:` of ours).
+Text is matched sentence by sentence after NFKC and lower-casing, so full-width ？ and ＡＢＣ need
+no separate cues; a cue marked `dampen: conditional` counts less in a hypothetical sentence
+("壊れた場合は交換できますか", "what if it breaks?"). Scores combine as a noisy-OR per kind.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Literal
+
+import yaml
+
+from proxy.message import ParsedMessage
+
+Category = Literal["complaint", "question", "other"]
+CUES_FILE = Path(__file__).with_name("complaint_cues.yaml")
+
+COMPLAINT_THRESHOLD = 0.5
+QUESTION_THRESHOLD = 0.45
+OTHER_RAISE = 0.3            # how far "other" cues (thanks, notices, links) raise both thresholds
+CONDITIONAL_FACTOR = 0.35    # weight kept by a dampened cue in a hypothetical sentence
+SUBJECT_FACTOR = 0.7         # the subject is the customer's words, but short and generic
+REPLY_SUBJECT_FACTOR = 0.3   # "Re: <our subject>": mostly our words
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One cue that fired: which, how much it counted, and the words that made it fire."""
+
+    id: str
+    kind: Literal["complaint", "question", "other"]
+    weight: float
+    text: str
+    where: Literal["subject", "body"] = "body"
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: Category
+    score: float                                  # confidence in `category`, 0..1
+    cues: tuple[Cue, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)  # per kind: complaint, question, other
+
+    @property
+    def is_complaint(self) -> bool:
+        return self.category == "complaint"
+
+    def header_value(self) -> str:
+        """The `X-Support-Category` value (DESIGN.md): `<category>; score=<0..1>`."""
+        return f"{self.category}; score={self.score:.2f}"
+
+    def explain(self) -> str:
+        """One line for logs and agents: the category and the cues that decided it."""
+        fired = ", ".join(f"{c.id}({c.text!r} {c.weight:.2f})" for c in self.cues) or "no cues"
+        return f"{self.category} {self.score:.2f}: {fired}"
+
+
+@dataclass(frozen=True)
+class _CueSpec:
+    id: str
+    kind: Literal["complaint", "question", "other"]
+    weight: float
+    lang: str
+    regex: re.Pattern[str]
+    dampen: bool
+    needs: str | None
+    raises: bool
+
+
+@lru_cache(maxsize=4)
+def load_cues(path: Path = CUES_FILE) -> tuple[_CueSpec, ...]:
+    """Read and compile the cue file once (per path)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    specs = []
+    for entry in data["cues"]:
+        kind = entry["kind"]
+        if kind not in ("complaint", "question", "other"):
+            raise ValueError(f"{path}: cue {entry.get('id')!r}: unknown kind {kind!r}")
+        specs.append(_CueSpec(
+            id=str(entry["id"]),
+            kind=kind,
+            weight=float(entry["weight"]),
+            lang=str(entry.get("lang", "any")),
+            regex=re.compile(entry["pattern"]),
+            dampen=entry.get("dampen") == "conditional",
+            needs=entry.get("needs"),
+            raises=bool(entry.get("raises", False)),
+        ))
+    return tuple(specs)
+
+
+_URL_RE = re.compile(r"https?://\S+")
+_SENTENCE_RE = re.compile(r"[^。.!?\n]+[。.!?]*|[!?]+")
+# Hypothetical sentences: "場合", "もし", "if" always; "〜たら/〜なら" only in a question, since
+# "箱を開けたら部品が足りませんでした" is a report ("when I opened…"), not a hypothesis.
+_CONDITIONAL_RE = re.compile(
+    r"場合|もし|万一|万が一|としたら|\bif\b|\bin case\b|\bshould (it|the)\b|\bwhat if\b|\bwhen\b.{0,30}\bwill\b")
+_TARA_RE = re.compile(r"(た|だ)ら(?!れ)|なら(?!ない|ず)")
+_ASKING_RE = re.compile(r"(か|でしょうか|ますか|ですか)[。.]?$|\?")
+_REPLY_PREFIX_RE = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs|tr|wg|返信|転送)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I)
+_JA_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _sentences(text: str) -> list[str]:
+    text = _URL_RE.sub(" https:// ", text)
+    return [s.strip() for s in _SENTENCE_RE.findall(text) if s.strip()]
+
+
+def _prepare(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _customer_text(message: ParsedMessage) -> str:
+    """The own text without the signature block: a signature's "Thanks," or company slogan
+    is not what the customer is saying."""
+    own = message.own_text
+    if message.signature and own.endswith(message.signature):
+        own = own[: len(own) - len(message.signature)]
+    return own
+
+
+def classify_text(body: str, subject: str = "", cues: tuple[_CueSpec, ...] | None = None) -> Classification:
+    """Classify plain text (the customer's own words) and an optional subject."""
+    specs = cues if cues is not None else load_cues()
+    best: dict[tuple[str, str], Cue] = {}
+
+    subject_factor = SUBJECT_FACTOR
+    if _REPLY_PREFIX_RE.match(subject):
+        subject_factor = REPLY_SUBJECT_FACTOR
+        subject = _REPLY_PREFIX_RE.sub("", subject)
+    units: list[tuple[str, float, Literal["subject", "body"]]] = []
+    if subject.strip():
+        units.append((_prepare(subject), subject_factor, "subject"))
+    units += [(s, 1.0, "body") for s in _sentences(_prepare(body))]
+
+    for sentence, factor, where in units:
+        ja = bool(_JA_RE.search(sentence))
+        conditional = bool(_CONDITIONAL_RE.search(sentence)) or bool(
+            _TARA_RE.search(sentence) and _ASKING_RE.search(sentence))
+        local: list[tuple[_CueSpec, re.Match[str]]] = []
+        for spec in specs:
+            if spec.lang == "ja" and not ja:
+                continue
+            m = spec.regex.search(sentence)
+            if m:
+                local.append((spec, m))
+        kinds_here = {s.kind for s, _ in local if s.needs is None}
+        for spec, m in local:
+            if spec.needs and spec.needs not in kinds_here:
+                continue
+            weight = spec.weight * factor
+            if spec.dampen and conditional:
+                weight *= CONDITIONAL_FACTOR
+            key = (spec.kind, spec.id)
+            if key not in best or best[key].weight < weight:
+                best[key] = Cue(spec.id, spec.kind, round(weight, 3), m.group(0).strip(), where)
+
+    def noisy_or(cues: Iterable[Cue]) -> float:
+        rest = 1.0
+        for cue in cues:
+            rest *= 1.0 - cue.weight
+        return round(1.0 - rest, 3)
+
+    scores = {kind: noisy_or(c for c in best.values() if c.kind == kind) for kind in ("complaint", "question", "other")}
+    raising = {s.id for s in specs if s.raises}
+    raise_by = OTHER_RAISE * noisy_or(c for c in best.values() if c.kind == "other" and c.id in raising)
+    c, q, o = scores["complaint"], scores["question"], scores["other"]
+    if c >= COMPLAINT_THRESHOLD + raise_by:
+        category: Category = "complaint"
+        score = c
+    elif q >= QUESTION_THRESHOLD + raise_by:
+        category, score = "question", q
+    else:
+        category, score = "other", max(o, 1.0 - max(c, q))
+    fired = sorted(best.values(), key=lambda cue: (cue.kind != category, -cue.weight))
+    return Classification(category, round(score, 2), tuple(fired), scores)
+
+
+def classify(message: ParsedMessage) -> Classification:
+    """Classify a customer's mail from its own text (not quotes, not signature) and subject."""
+    return classify_text(_customer_text(message), message.subject)

@@ -1,0 +1,226 @@
+"""proxy.inbound.classify: complaint / question / other, ja + en, explainable.
+
+Sentences below are our own (not the example threads), firing and quiet side by side; the
+example threads and inbound cases are checked at the end as a corpus, and the .eml fixtures in
+tests/fixtures/classify/ check that only the customer's own words count (not quotes).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from proxy.inbound.classify import Classification, classify, classify_text, load_cues
+from proxy.message import parse
+
+FIXTURES = Path(__file__).parent / "fixtures" / "classify"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "examples"
+if not SHARED.is_dir():
+    SHARED = Path("/work/shared/examples")
+
+COMPLAINTS_JA = [
+    "注文した商品が一週間たっても届いていません。どうなっているのですか。",
+    "届いた炊飯器が壊れていました。すぐに交換してください。",
+    "修理の人が約束の時間に来ませんでした。連絡もありません。",
+    "電源を入れたら焦げ臭いにおいがして煙が出ました。危険です。",
+    "二度とお宅の製品は買いません。",
+    "こんなひどい対応は初めてです。",
+    "対応が悪すぎます。責任者から説明してください。",
+    "箱を開けたら部品が足りませんでした。説明書と違います。",
+    "返金してください。",
+    "何度問い合わせても返事がありません。いい加減にしてください。",
+    "信じられません。新品なのに傷だらけでした。",
+    "とても残念です。期待していたのに、すぐに故障しました。",
+    "使い始めて三日で動かなくなりました。不良品ではないですか。",
+    "注文したものと違う商品が届きました。至急正しい商品を送ってください。",
+    "毎日困っています。早急に対応してください。",
+    "消費者センターに相談するつもりです。",
+    "休みを取ったのに一日が無駄になりました。",
+    "初期不良だと思います。交換してほしいです。",
+    "不快な思いをしました。",
+    "説明書に書いてあったのに付属品が入っていませんでした。",
+]
+COMPLAINTS_EN = [
+    "My order never arrived and nobody answers the phone.",
+    "The kettle I bought is broken. I want a refund.",
+    "This is unacceptable. The blender stopped working after two days.",
+    "I am really disappointed with the quality of this product.",
+    "The toaster started to smell of burning and sparks came out of it.",
+    "I'm annoyed: the technician didn't show up and no one called.",
+    "Please tell me how you are going to fix this.",
+    "I want to make a formal complaint about your service.",
+    "Terrible service, I will never buy anything from you again.",
+    "You sent me the wrong item and it is damaged.",
+    "I have been waiting for three weeks and still no update. This is ridiculous.",
+    "The fan doesn't turn on at all. What a waste of money.",
+]
+QUESTIONS_JA = [
+    "フィルターの交換時期を教えていただけますでしょうか。",
+    "この掃除機は海外でも使えますか。",
+    "保証期間は何年ですか？",
+    "土曜日の配送は可能でしょうか。",
+    "支払い方法を変更したいのですが、手続きを教えてください。",
+    "領収書の再発行をお願いできますか。",
+    "説明書をなくしたのですが、ダウンロードできるページはありますか。",
+    "壊れた場合は交換してもらえますか。",
+    "もし届かなかったら、どこに連絡すればよいでしょうか。",
+    "返品の方法を教えてください。",
+    "色違いの在庫はございますか。",
+    "ギフト用の包装はお願いできますでしょうか。",
+]
+QUESTIONS_EN = [
+    "Could you send me a copy of the invoice?",
+    "How do I reset the timer on the oven?",
+    "Is the warranty transferable to a new owner?",
+    "Do you ship to Canada?",
+    "Can I use tap water in the humidifier?",
+    "I would like to know whether the filter fits the older model.",
+    "What happens if the part is broken on arrival?",
+    "Is there a discount for students?",
+    "Please let me know when the item will be back in stock.",
+]
+OTHERS = [
+    "先日はありがとうございました。おかげさまで問題なく動作しています。",
+    "お世話になりました。無事に届きました。",
+    "ご注文の確認です。以下のリンクからお支払い情報を更新してください。https://example.invalid/verify?id=1",
+    "Thank you so much for your help, it works perfectly now.",
+    "Thanks again, the problem is solved.",
+    "Our winter sale starts today. Click here to see the offers. Unsubscribe: https://example.invalid/u",
+    "FYI: our office will be closed on Monday.",
+    "本日は休業日のため、配信停止をご希望の方は下記のリンクからお手続きください。",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", COMPLAINTS_JA + COMPLAINTS_EN)
+def test_complaints_fire(text: str) -> None:
+    result = classify_text(text)
+    assert result.category == "complaint", result.explain()
+    assert 0.5 <= result.score <= 1.0
+    assert any(c.kind == "complaint" for c in result.cues)
+
+
+@pytest.mark.parametrize("text", QUESTIONS_JA + QUESTIONS_EN)
+def test_questions_are_not_complaints(text: str) -> None:
+    result = classify_text(text)
+    assert result.category == "question", result.explain()
+    assert any(c.kind == "question" for c in result.cues)
+
+
+@pytest.mark.parametrize("text", OTHERS)
+def test_others_are_neither(text: str) -> None:
+    result = classify_text(text)
+    assert result.category == "other", result.explain()
+
+
+@pytest.mark.parametrize(
+    "text, cue",
+    [
+        ("届いた商品が壊れていました。", "broken"),
+        ("返金してください。", "refund-demand"),
+        ("信じられません。", "disbelief"),
+        ("連絡が一切ありません。", "no-contact"),
+        ("The heater gives off a burning smell.", "safety"),
+        ("I am annoyed.", "annoyed"),
+        ("保証期間を教えてください。", "ask-teach"),
+        ("Could you help me?", "ask"),
+        ("ありがとうございました。", "thanks"),
+    ],
+)
+def test_cues_are_explained(text: str, cue: str) -> None:
+    result = classify_text(text)
+    assert cue in {c.id for c in result.cues}
+    fired = next(c for c in result.cues if c.id == cue)
+    assert fired.text and fired.text.lower() in text.lower() or fired.text in text
+    assert cue in result.explain()
+
+
+@pytest.mark.parametrize(
+    "quiet",
+    [
+        "壊れていないか確認したいのですが、どこを見ればよいですか。",
+        "問題なく使えています。ところで替えのフィルターはありますか。",
+        "If it breaks, can I get it repaired?",
+        "The box was not damaged at all. How do I register the product?",
+    ],
+)
+def test_negated_or_hypothetical_problems_stay_questions(quiet: str) -> None:
+    assert classify_text(quiet).category == "question", classify_text(quiet).explain()
+
+
+def test_full_width_forms_count() -> None:
+    assert classify_text("配送日を指定できますか？").category == "question"
+    assert classify_text("ＲＥＦＵＮＤ ＭＥ ＮＯＷ．Ｔｈｉｓ ｉｓ ｕｎａｃｃｅｐｔａｂｌｅ．").category == "complaint"
+
+
+def test_subject_counts_less_and_reply_subject_least() -> None:
+    plain = classify_text("ご確認ください。", subject="商品が壊れていました")
+    reply = classify_text("ご確認ください。", subject="Re: 商品が壊れていました")
+    broken_plain = next(c for c in plain.cues if c.id == "broken")
+    broken_reply = next(c for c in reply.cues if c.id == "broken")
+    assert broken_plain.where == "subject" and broken_reply.weight < broken_plain.weight < 0.45
+
+
+def test_header_value_and_scores() -> None:
+    result = classify_text("返金してください。信じられません。")
+    assert result.header_value().startswith("complaint; score=0.")
+    assert set(result.scores) == {"complaint", "question", "other"}
+    assert isinstance(result, Classification) and result.is_complaint
+
+
+def test_cue_file_is_well_formed() -> None:
+    cues = load_cues()
+    assert {c.kind for c in cues} == {"complaint", "question", "other"}
+    assert all(0 < c.weight <= 1 for c in cues)
+    assert {c.lang for c in cues} <= {"ja", "en", "any"}
+
+
+# --- whole mails: only the customer's own words count -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, category",
+    [
+        ("complaint_iso2022jp.eml", "complaint"),
+        ("complaint_en_outlook.eml", "complaint"),
+        ("thanks_quoting_complaint.eml", "other"),
+        ("thanks_en.eml", "other"),
+        ("newsletter_html.eml", "other"),
+        ("question_shift_jis.eml", "question"),
+    ],
+)
+def test_fixture_mails(name: str, category: str) -> None:
+    message = parse((FIXTURES / name).read_bytes())
+    assert message.problems == ()
+    result = classify(message)
+    assert result.category == category, result.explain()
+
+
+def test_quoted_complaint_does_not_count() -> None:
+    message = parse((FIXTURES / "thanks_quoting_complaint.eml").read_bytes())
+    assert "信じられません" in message.text and "信じられません" not in message.own_text
+    assert "disbelief" not in {c.id for c in classify(message).cues}
+
+
+def test_outlook_quote_of_our_apology_does_not_count() -> None:
+    message = parse((FIXTURES / "complaint_en_outlook.eml").read_bytes())
+    result = classify(message)
+    assert all(c.text.lower() not in "could you send us a photo?" for c in result.cues if c.kind == "question")
+
+
+REPLY_COMPLAINTS = {"02", "05", "10", "12"}
+
+
+@pytest.mark.parametrize("thread", sorted(p.name for p in (SHARED / "replies").iterdir() if p.is_dir()))
+def test_example_originals(thread: str) -> None:
+    message = parse((SHARED / "replies" / thread / "original.eml").read_bytes())
+    expected = "complaint" if thread[:2] in REPLY_COMPLAINTS else "question"
+    assert classify(message).category == expected, classify(message).explain()
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in (SHARED / "inbound").iterdir() if p.is_dir()))
+def test_inbound_examples(case: str) -> None:
+    expected = yaml.safe_load((SHARED / "inbound" / case / "expect.yaml").read_text())["category"]
+    message = parse((SHARED / "inbound" / case / "message.eml").read_bytes())
+    assert classify(message).category == expected, classify(message).explain()
