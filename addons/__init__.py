@@ -13,7 +13,7 @@ imports stay inside the function so `addons.shapes` is usable without the `addon
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from proxy.decision import Auditor, Decider, Holder
 
@@ -23,12 +23,14 @@ GUARDS = ("addons.gmail:GmailGuard", "addons.graph:GraphGuard", "addons.jmap:Jma
 API_HOSTS = ("gmail.googleapis.com", "www.googleapis.com", "graph.microsoft.com", "api.fastmail.com")
 
 
-def make_addons(decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None) -> list[Any]:
-    """One instance of every API guard, all sharing the same Decider, Holder and Auditor."""
+def make_addons(decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None,
+                scope: Callable[[Any], bool] | None = None) -> list[Any]:
+    """One instance of every API guard, all sharing the same Decider, Holder, Auditor and scope
+    (which flows they may judge; None: all)."""
     import importlib
 
     guards = []
     for spec in GUARDS:
         module, _, name = spec.partition(":")
-        guards.append(getattr(importlib.import_module(module), name)(decider, holder, auditor))
+        guards.append(getattr(importlib.import_module(module), name)(decider, holder, auditor, scope))
     return guards

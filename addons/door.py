@@ -13,7 +13,7 @@ import json
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 from mitmproxy import http
 
@@ -74,17 +74,21 @@ def request_body(flow: http.HTTPFlow) -> bytes:
 class Door:
     """Decides for one API's addon; keeps accepted judgements until the API has answered."""
 
-    def __init__(self, name: str, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None):
+    def __init__(self, name: str, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None,
+                 scope: Callable[[http.HTTPFlow], bool] | None = None):
         self.name = name
+        self.scope = scope
         self.decider = decider
         self.holder = holder
         self.auditor = auditor
         self.pending: dict[str, tuple[Judgement, ...]] = {}
 
-    @staticmethod
-    def ours(flow: http.HTTPFlow) -> bool:
-        """Polite like blocklist: a flow another addon answered, failed or killed is not ours."""
-        return flow.response is None and flow.error is None and flow.live
+    def ours(self, flow: http.HTTPFlow) -> bool:
+        """Polite like blocklist: a flow another addon answered, failed or killed is not ours;
+        nor is one outside the scope (a host the proxy was not told to guard)."""
+        if flow.response is not None or flow.error is not None or not flow.live:
+            return False
+        return self.scope is None or self.scope(flow)
 
     @contextmanager
     def failing_closed(self, flow: http.HTTPFlow) -> Iterator[None]:

@@ -13,6 +13,7 @@ get this object as their Decider, Holder and Auditor at construction, so they ne
 """
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 if __package__ in (None, ""):  # loaded by path (mitmdump -s): make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mitmproxy import ctx, exceptions
+from mitmproxy import ctx, exceptions, http
 
 from addons import make_addons
 from proxy.decision import EnvelopeInfo
@@ -37,6 +38,7 @@ class ReplyguardOptions:
         self.engine: Any = None
         self.quarantine: Any = None
         self.audit: Any = None
+        self.allowed: list[re.Pattern[str]] = []
 
     def load(self, loader: Any) -> None:
         loader.add_option("replyguard_policy", str, "",
@@ -45,6 +47,8 @@ class ReplyguardOptions:
                           "replyguard state dir: replyguard.db (originals, customers), held/, audit/")
 
     def configure(self, updated: set[str]) -> None:
+        if "allow_hosts" in updated:
+            self.allowed = [re.compile(x, re.IGNORECASE) for x in ctx.options.allow_hosts]
         if not {"replyguard_policy", "replyguard_state_dir"} & updated:
             return
         from proxy.audit import open_log
@@ -62,6 +66,14 @@ class ReplyguardOptions:
             raise exceptions.OptionsError(f"replyguard: {exc}") from None
         self.engine, self.quarantine, self.audit = engine, Quarantine(state / "held"), open_log(state)
 
+    def in_scope(self, flow: http.HTTPFlow) -> bool:
+        """allow_hosts limits which TLS connections mitmproxy opens; plain-HTTP proxy requests
+        reach the addons whatever the host, so the guards ask here too."""
+        if not self.allowed:
+            return True
+        name = f"{flow.request.pretty_host}:{flow.request.port}"
+        return any(rex.search(name) for rex in self.allowed)
+
     def __call__(self, envelope: EnvelopeInfo, message: ParsedMessage) -> Verdict:
         if self.engine is None:
             raise RuntimeError(NOT_READY)  # the door answers 503: nothing unchecked is sent
@@ -78,4 +90,4 @@ class ReplyguardOptions:
 
 
 options = ReplyguardOptions()
-addons = [options, *make_addons(options, options, options)]
+addons = [options, *make_addons(options, options, options, options.in_scope)]

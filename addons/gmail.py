@@ -7,6 +7,8 @@ googleapis client libraries and Gmail-based tools show to the agent.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from mitmproxy import http
 
 from addons.door import Door, json_response, request_body
@@ -17,8 +19,9 @@ from proxy.decision import Auditor, Decider, Holder
 class GmailGuard:
     """Checks every Gmail API send; lets accepted ones through byte for byte."""
 
-    def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None):
-        self.door = Door("addon:gmail", decider, holder, auditor)
+    def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None,
+                 scope: Callable[[http.HTTPFlow], bool] | None = None):
+        self.door = Door("addon:gmail", decider, holder, auditor, scope)
 
     def request(self, flow: http.HTTPFlow) -> None:
         if not self.door.ours(flow) or gmail.match(flow.request.method, flow.request.path) is None:

@@ -7,6 +7,8 @@ request cannot be read), the shape Outlook and the Graph SDKs show.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from mitmproxy import http
 
 from addons.door import Door, json_response, request_body
@@ -17,8 +19,9 @@ from proxy.decision import Auditor, Decider, Holder
 class GraphGuard:
     """Checks every Graph send and reply; lets accepted ones through byte for byte."""
 
-    def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None):
-        self.door = Door("addon:graph", decider, holder, auditor)
+    def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None,
+                 scope: Callable[[http.HTTPFlow], bool] | None = None):
+        self.door = Door("addon:graph", decider, holder, auditor, scope)
 
     def request(self, flow: http.HTTPFlow) -> None:
         if not self.door.ours(flow) or graph.match(flow.request.method, flow.request.path) is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 
+from typing import Callable
+
 from mitmproxy import http
 
 from addons.door import Door, json_response, request_body
@@ -24,8 +26,9 @@ REMEMBER = 1000   # created emails kept for later submissions by id (oldest forg
 class JmapGuard:
     """Checks every JMAP submission; lets accepted requests through byte for byte."""
 
-    def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None):
-        self.door = Door("addon:jmap", decider, holder, auditor)
+    def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None,
+                 scope: Callable[[http.HTTPFlow], bool] | None = None):
+        self.door = Door("addon:jmap", decider, holder, auditor, scope)
         self.known: OrderedDict[str, dict] = OrderedDict()
         self.creating: dict[str, dict[str, dict]] = {}
 
