@@ -11,6 +11,8 @@ the step where it went wrong:
   (no DNS query is made for a signature that does not validate)
 * key query timed out / SERVFAIL → `temperror`
 * key absent (NXDOMAIN, NODATA), revoked or unparsable → `permerror`
+* rsa-sha1 (RFC 8301 §3.1: never valid) or a hash the key's h= excludes
+  (RFC 6376 §6.1.2 step 7) → `permerror`
 * body hash or signature mismatch → `fail`
 
 `prefetch_keys()` is also used by the ARC check: fetch asynchronously, then
@@ -135,6 +137,14 @@ def _header_sigs(raw: bytes) -> list[dict[bytes, bytes] | None]:
     return [signature_tags(v) for k, v in d.headers if k.lower() == b"dkim-signature"]
 
 
+def _key_hashes(txt: bytes) -> set[str] | None:
+    """The key record's h= list (RFC 6376 §3.6.1), None when absent (any hash allowed)."""
+    tags = signature_tags(txt)
+    if not tags or b"h" not in tags:
+        return None
+    return {h.strip().decode("ascii", "replace").lower() for h in tags[b"h"].split(b":")}
+
+
 def _verify_one(raw: bytes, idx: int, keys: dict[str, KeyLookup]) -> DkimResult:
     d = dkim.DKIM(raw, minkey=MIN_KEY_BITS)
     try:
@@ -166,6 +176,12 @@ def _verify_one(raw: bytes, idx: int, keys: dict[str, KeyLookup]) -> DkimResult:
         return DkimResult("permerror", reason="bad key record at %s: %s" % (name, exc), **base)
     if d.pk is None:
         return DkimResult("permerror", reason="key at %s is not for e-mail" % name, **base)
+    algorithm = base["algorithm"].lower()
+    if algorithm == "rsa-sha1":
+        return DkimResult("permerror", reason="rsa-sha1 is not accepted (RFC 8301)", **base)
+    key_hashes = _key_hashes(txt)
+    if key_hashes is not None and algorithm.rpartition("-")[2] not in key_hashes:
+        return DkimResult("permerror", reason="inappropriate hash algorithm for key h=", **base)
     if d.ktag == b"rsa" and d.keysize > MAX_KEY_BITS:
         return DkimResult("permerror", reason="key at %s too large: %d bits" % (name, d.keysize), **base)
     try:
