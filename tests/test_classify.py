@@ -40,6 +40,14 @@ COMPLAINTS_JA = [
     "初期不良だと思います。交換してほしいです。",
     "不快な思いをしました。",
     "説明書に書いてあったのに付属品が入っていませんでした。",
+    "いつまで待たせるつもりですか。",
+    "先週注文したのに、まだ発送されていません。",
+    "請求額が間違っています。二重に引き落とされています。",
+    "配達員の態度が非常に失礼でした。",
+    "説明と全然違うじゃないですか。",
+    "商品到着から2日で電源が入らなくなりました。どういうことでしょうか。",
+    "水漏れして床が水浸しになりました。弁償してください。",
+    "キャンセルしたはずなのに請求が来ました。納得できません。",
 ]
 COMPLAINTS_EN = [
     "My order never arrived and nobody answers the phone.",
@@ -52,6 +60,11 @@ COMPLAINTS_EN = [
     "I want to make a formal complaint about your service.",
     "Terrible service, I will never buy anything from you again.",
     "You sent me the wrong item and it is damaged.",
+    "I was charged twice for the same order. Fix it now.",
+    "Your courier left the parcel in the rain and everything is ruined.",
+    "The charger overheated and melted the cable.",
+    "Cancel my order and refund me immediately.",
+    "This is the third time I'm writing and I still have no answer.",
     "I have been waiting for three weeks and still no update. This is ridiculous.",
     "The fan doesn't turn on at all. What a waste of money.",
 ]
@@ -68,6 +81,11 @@ QUESTIONS_JA = [
     "返品の方法を教えてください。",
     "色違いの在庫はございますか。",
     "ギフト用の包装はお願いできますでしょうか。",
+    "ポイントの有効期限はいつまでですか。",
+    "海外の電圧には対応していませんか？",
+    "修理してもらえますか。",
+    "注文のキャンセル方法を知りたいです。",
+    "新しい型番との違いは何ですか？",
 ]
 QUESTIONS_EN = [
     "Could you send me a copy of the invoice?",
@@ -79,6 +97,9 @@ QUESTIONS_EN = [
     "What happens if the part is broken on arrival?",
     "Is there a discount for students?",
     "Please let me know when the item will be back in stock.",
+    "How long does delivery to Osaka take?",
+    "Which filter should I buy for the HM-300?",
+    "I'd like to know if you deliver on Sundays.",
 ]
 OTHERS = [
     "先日はありがとうございました。おかげさまで問題なく動作しています。",
@@ -88,6 +109,9 @@ OTHERS = [
     "Thanks again, the problem is solved.",
     "Our winter sale starts today. Click here to see the offers. Unsubscribe: https://example.invalid/u",
     "FYI: our office will be closed on Monday.",
+    "Got it, thanks!",
+    "了解しました。",
+    "Your account will be suspended. Verify your account at https://x.invalid/login",
     "本日は休業日のため、配信停止をご希望の方は下記のリンクからお手続きください。",
     "",
 ]
