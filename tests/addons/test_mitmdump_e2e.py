@@ -1,0 +1,169 @@
+"""End to end: a real mitmdump started by `replyguard addons`, httpx sending through it to the
+demo webmail (a local server that records what reaches it), the real engine and default policy.
+
+Rule-breaking Gmail-, Graph- and JMAP-shaped sends are refused by the proxy with each API's
+own error shape and never reach the server; clean ones arrive byte-identical; a host outside
+the configured API hosts is not judged at all.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from addon_doubles import fixture_bytes
+from addons.demo_page import AGENT, CUSTOMER, ORIGINAL_ID, REPLY_BODY, SUBJECT
+from addons.demo_webmail import DemoWebmail, remember_original
+
+CHANGED = "Re: お問い合わせの件"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 40.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"mitmdump exited {proc.returncode}: {proc.stdout.read().decode(errors='replace')}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("mitmdump did not start listening")
+
+
+@dataclass
+class Gateway:
+    proxy: str
+    api: DemoWebmail        # an allowed API host
+    other: DemoWebmail      # not an API host: must not be judged
+    state: Path
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    state = tmp_path_factory.mktemp("state")
+    remember_original(state)
+    port = free_port()
+    with DemoWebmail() as api, DemoWebmail() as other:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "proxy", "addons", "--state-dir", str(state), "--listen-port", str(port),
+             "--api-host", f"127.0.0.1:{api.port}", "--", "--set", "termlog_verbosity=warn"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            wait_listening(port, proc)
+            yield Gateway(f"http://127.0.0.1:{port}", api, other, state)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def gmail(subject_changed: bool) -> tuple[str, bytes, str]:
+    raw = fixture_bytes("demo-reply-subject-changed.eml" if subject_changed else "demo-reply-clean.eml")
+    body = json.dumps({"raw": base64.urlsafe_b64encode(raw).decode().rstrip("="), "threadId": "t1"}).encode()
+    return "/gmail/v1/users/me/messages/send", body, "application/json"
+
+
+def graph(subject_changed: bool) -> tuple[str, bytes, str]:
+    message = {
+        "subject": CHANGED if subject_changed else f"Re: {SUBJECT}",
+        "body": {"contentType": "Text", "content": REPLY_BODY},
+        "from": {"emailAddress": {"name": AGENT["name"], "address": AGENT["email"]}},
+        "toRecipients": [{"emailAddress": {"name": CUSTOMER["name"], "address": CUSTOMER["email"]}}],
+        "internetMessageHeaders": [{"name": "In-Reply-To", "value": f"<{ORIGINAL_ID}>"}],
+    }
+    return "/v1.0/me/sendMail", json.dumps({"message": message, "saveToSentItems": True}, ensure_ascii=False).encode(), \
+        "application/json"
+
+
+def jmap(subject_changed: bool) -> tuple[str, bytes, str]:
+    email = {"from": [AGENT], "to": [CUSTOMER], "subject": CHANGED if subject_changed else f"Re: {SUBJECT}",
+             "inReplyTo": [ORIGINAL_ID], "references": [ORIGINAL_ID], "mailboxIds": {"sent": True},
+             "bodyValues": {"b": {"value": REPLY_BODY}}, "textBody": [{"partId": "b", "type": "text/plain"}]}
+    request = {"using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"],
+               "methodCalls": [["Email/set", {"accountId": "demo", "create": {"k1": email}}, "0"],
+                               ["EmailSubmission/set", {"accountId": "demo", "create": {"s1": {"emailId": "#k1"}}}, "1"]]}
+    return "/jmap/api/", json.dumps(request, ensure_ascii=False).encode(), "application/json"
+
+
+def post(gw: Gateway, server: DemoWebmail, shape: tuple[str, bytes, str]) -> httpx.Response:
+    path, body, ctype = shape
+    with httpx.Client(proxy=gw.proxy, trust_env=False, timeout=30) as client:
+        return client.post(server.url + path, content=body, headers={"Content-Type": ctype})
+
+
+def arrived(server: DemoWebmail, body: bytes) -> bool:
+    return any(r.body == body for r in server.records)
+
+
+def refusal_text(api: str, response: httpx.Response) -> str:
+    if api == "gmail":
+        error = response.json()["error"]
+        assert (response.status_code, error["code"], error["status"]) == (403, 403, "PERMISSION_DENIED")
+        assert error["errors"][0]["reason"] == "forbidden"
+        return error["message"]
+    if api == "graph":
+        error = response.json()["error"]
+        assert (response.status_code, error["code"]) == (403, "ErrorMessageSubmissionBlocked")
+        assert set(error["innerError"]) >= {"date", "request-id"}
+        return error["message"]
+    assert response.status_code == 200
+    sub = next(args for name, args, _ in response.json()["methodResponses"] if name == "EmailSubmission/set")
+    assert sub["created"] is None and sub["notCreated"]["s1"]["type"] == "forbidden"
+    return sub["notCreated"]["s1"]["description"]
+
+
+SHAPES = {"gmail": gmail, "graph": graph, "jmap": jmap}
+
+
+@pytest.mark.parametrize("api", SHAPES)
+def test_rule_breaking_send_is_refused_in_the_apis_own_shape(gateway: Gateway, api: str) -> None:
+    shape = SHAPES[api](subject_changed=True)
+    response = post(gateway, gateway.api, shape)
+    text = refusal_text(api, response)
+    assert "[subject-changed]" in text and "食洗機の洗剤について" in text
+    assert response.headers["x-replyguard"] == "rejected"
+    assert not arrived(gateway.api, shape[1])
+
+
+@pytest.mark.parametrize("api, status", [("gmail", 200), ("graph", 202), ("jmap", 200)])
+def test_clean_send_arrives_byte_identical(gateway: Gateway, api: str, status: int) -> None:
+    shape = SHAPES[api](subject_changed=False)
+    response = post(gateway, gateway.api, shape)
+    assert response.status_code == status and "x-replyguard" not in response.headers
+    got = [r for r in gateway.api.records if r.body == shape[1]]
+    assert len(got) == 1 and got[0].path == shape[0]
+
+
+def test_hosts_outside_the_api_list_are_not_judged(gateway: Gateway) -> None:
+    shape = jmap(subject_changed=True)
+    response = post(gateway, gateway.other, shape)
+    assert response.status_code == 200 and "x-replyguard" not in response.headers
+    assert arrived(gateway.other, shape[1])
+
+
+def test_every_decision_is_in_the_compliance_log(gateway: Gateway) -> None:
+    for api in SHAPES:  # one refused and one accepted send per API, whatever ran before
+        post(gateway, gateway.api, SHAPES[api](subject_changed=True))
+        post(gateway, gateway.api, SHAPES[api](subject_changed=False))
+    verify = subprocess.run([sys.executable, "-m", "proxy", "audit", "verify", "--state-dir", str(gateway.state)],
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    from proxy.audit import iter_records
+    doors = {(r["door"], r["outcome"]) for r in iter_records(gateway.state / "audit")}
+    for api in SHAPES:
+        assert {(f"addon:{api}", "rejected"), (f"addon:{api}", "accepted")} <= doors
