@@ -9,6 +9,7 @@ policy and customer index and swaps them atomically on reload.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -107,6 +108,22 @@ def reference_order(message: ParsedMessage) -> tuple[str, ...]:
     return tuple(seen)
 
 
+_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_SUBJECT_LINE = re.compile(r"^\s*(?:件名|Subject|Betreff|Objet|Asunto)\s*[:：]\s*(.+?)\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def quoted_header_keys(message: ParsedMessage) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Who and what the reply quotes, for finding its original when the references are gone:
+    the addresses in the quote's attribution / Outlook header block and the reply's recipients;
+    the subject named in that block (it survives a changed reply subject), then the reply's own."""
+    attribution = getattr(message, "attribution", None) or ""
+    addresses = dict.fromkeys(a.lower() for a in _ADDRESS.findall(attribution))
+    addresses.update(dict.fromkeys(a.addr for a in message.recipients))
+    subjects = dict.fromkeys(m.group(1) for m in _SUBJECT_LINE.finditer(attribution))
+    subjects.setdefault(message.subject, None)
+    return tuple(a for a in addresses if a), tuple(s for s in subjects if s)
+
+
 @dataclass(frozen=True)
 class Loaded:
     """What a reload produces: the policy and the customer index built for it."""
@@ -170,9 +187,11 @@ class Engine:
             return None
         raw = self._store.find_original(reference_order(message))
         if raw is None and hasattr(self._store, "find_by_correspondent"):
-            raw = self._store.find_by_correspondent(
-                tuple(a.addr for a in message.recipients), message.subject
-            )
+            addresses, subjects = quoted_header_keys(message)
+            for subject in subjects:
+                raw = self._store.find_by_correspondent(addresses, subject)
+                if raw is not None:
+                    break
         return parse(raw) if raw is not None else None
 
     def classify(self, original: ParsedMessage | None) -> Any:

@@ -310,3 +310,27 @@ def test_customers_from_several_sources_are_deduplicated():
     c = {"name": "No Id", "email": "x@example.jp", "phone": "", "customer_id": ""}
     d = {"name": "No Id", "email": "X@example.jp", "phone": "", "customer_id": ""}
     assert unique_customers([a, b, c, d, {"name": "", "email": "", "customer_id": ""}]) == [a, c]
+
+
+def test_original_found_by_quoted_header_block_when_references_are_gone(tmp_path):
+    """A client that drops In-Reply-To/References: the Outlook block's 差出人 and 件名 still lead
+    to the original, so a replaced subject is caught instead of passing as 'original not found'."""
+    from pathlib import Path
+
+    from proxy.policy.reload import open_engine
+    from proxy.store import SQLiteStore
+
+    case = Path(__file__).parents[2] / "policies" / "tests" / "quote-altered-ja-outlook-block-ok"
+    store = SQLiteStore(tmp_path / "replyguard.db")
+    original = (case / "original.eml").read_bytes()
+    store.add_original(original, parse(original), category="question", received_at=FIXED)
+    raw = (case / "reply.eml").read_bytes()
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = [l for l in head.split(b"\r\n") if not l.startswith((b"In-Reply-To:", b"References:", b"Subject:", b" "))]
+    lines.append("Subject: お問い合わせの件".encode())   # raw UTF-8 header, as some clients send
+    reply = parse(b"\r\n".join(lines) + sep + body)
+    assert reply.in_reply_to == () and reply.references == ()
+    engine = open_engine(store=store, clock=lambda: FIXED)
+    assert engine.find_original(reply) is not None
+    verdict = engine.decide(EnvelopeInfo(door="submission", mail_from="", rcpt_tos=()), reply)
+    assert [f.rule for f in verdict.findings] == ["subject-changed"]
