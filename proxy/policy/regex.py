@@ -20,7 +20,10 @@ _WHY = (
     ("invalid perl operator: (?<", "lookbehind needs backtracking"),
     ("invalid perl operator: (?=", "lookahead needs backtracking"),
     ("invalid perl operator: (?!", "negative lookahead needs backtracking"),
+    ("invalid perl operator: (?>", "atomic groups are not supported"),
     ("invalid named capture group", "named groups are written (?P<name>…)"),
+    ("invalid repetition size", "a counted repetition may be at most {1000}, nested ones less"),
+    ("pattern too large", "the compiled pattern exceeds RE2's memory budget"),
     ("bad repetition operator: *+", "possessive quantifiers are not supported"),
     ("bad repetition operator: ++", "possessive quantifiers are not supported"),
     ("bad repetition operator: ?+", "possessive quantifiers are not supported"),
@@ -41,6 +44,9 @@ def compile_pattern(source: str) -> Pattern:
     except re2.error as exc:
         raw = exc.args[0] if exc.args else str(exc)
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        why = next((reason for marker, reason in _WHY if text.startswith(marker)), "")
+        if "(?P=" in source:
+            why = "named backreferences (?P=name) need backtracking"
+        else:
+            why = next((reason for marker, reason in _WHY if text.startswith(marker)), "")
         suffix = f" ({why}; RE2 matches in linear time and does not backtrack)" if why else ""
         raise RegexError(f"bad regex {source!r}: {text}{suffix}") from None

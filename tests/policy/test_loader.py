@@ -153,6 +153,10 @@ def test_parse_duration(text, seconds):
     (r"(?<=a)b", "lookbehind"),
     (r"(?!a)b", "negative lookahead"),
     (r"[a", "missing ]"),
+    (r"(?P<n>x)(?P=n)", "named backreferences"),
+    (r"(?>a+)b", "atomic groups"),
+    (r"a++", "possessive"),
+    (r"((a{100}){100}){100}", "at most {1000}"),
 ])
 def test_regexes_re2_refuses_say_why(pattern, why):
     with pytest.raises(RegexError) as info:
