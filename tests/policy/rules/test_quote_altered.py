@@ -1,0 +1,129 @@
+"""quote-altered: firing and quiet cases side by side over real .eml pairs — `>` quotes, Gmail-ja
+and Thunderbird attributions, Outlook header blocks (ja/en, CRLF, quoted-printable), HTML
+blockquotes, ISO-2022-JP / Shift_JIS / UTF-8 originals — plus properties (re-wrapping and
+trimming never fire, one changed character always does) and the 12 example threads."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings, strategies as st
+
+from proxy.message import parse
+from proxy.policy.model import Context
+from proxy.policy.rules import quote_altered
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "quote-altered"
+EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
+
+
+def run(case: str) -> list:
+    original = parse((FIXTURES / f"{case}.original.eml").read_bytes())
+    reply = parse((FIXTURES / f"{case}.reply.eml").read_bytes())
+    return quote_altered.check(reply, Context(original=original), {})
+
+
+QUIET = [
+    "ja-gmail-trimmed",                               # two lines of the original, Gmail-ja attribution
+    "ja-rewrapped-iso2022jp-original",                # re-wrapped at new places; original ISO-2022-JP
+    "ja-outlook-block-crlf-qp",                       # 元のメッセージ block, un-prefixed original, CRLF, QP
+    "ja-wave-dash-and-fullwidth-space-sjis-original", # 〜 vs ～ (CP932 vs JIS mapping), 藤田　浩二 vs 藤田 浩二
+    "ja-middle-lines-cut-with-signature",             # lines cut from the middle, `>` empty lines, the signature
+    "ja-interleaved-quotes",                          # two quoted passages answered in between
+    "ja-html-only-blockquote",                        # HTML-only reply, &nbsp; and <br> in the blockquote
+    "en-thunderbird-nested",                          # quotes the original's own quote (>>)
+    "en-outlook-header-block",                        # From:/Sent:/To:/Subject: block, not quote text
+    "en-multipart-html-blockquote",                   # plain + HTML, QP, rendering whitespace
+]
+FIRING = [
+    ("ja-quantity-changed", "quote line 6", "3個注文したいのですが"),
+    ("ja-model-changed-iso2022jp-reply", "quote line 13", "SV-9"),
+    ("ja-outlook-block-altered", "quote line 23", "教えてください"),
+    ("ja-line-added", "quote line 15", "至急お願いします。"),
+    ("en-word-changed", "quote line 11", "one week"),
+    ("en-html-only-blockquote-altered", "quote line 7", "three months"),
+]
+
+
+@pytest.mark.parametrize("case", QUIET)
+def test_quiet(case: str) -> None:
+    assert run(case) == []
+
+
+@pytest.mark.parametrize("case, where, evidence", FIRING)
+def test_fires_on_first_altered_line(case: str, where: str, evidence: str) -> None:
+    (hit,) = run(case)
+    assert hit.where == where
+    assert evidence in hit.evidence
+    assert hit.evidence in hit.detail["en"] and hit.evidence in hit.detail["ja"]
+
+
+def test_detail_shows_what_the_customer_wrote() -> None:
+    (hit,) = run("ja-quantity-changed")
+    assert "2個注文したいのですが" in hit.detail["ja"]
+    assert "2個注文したいのですが" in hit.detail["en"]
+
+
+def test_no_original_no_finding() -> None:
+    reply = parse((FIXTURES / "ja-quantity-changed.reply.eml").read_bytes())
+    assert quote_altered.check(reply, Context(), {}) == []
+
+
+# ---- properties -------------------------------------------------------------------------
+
+ORIGINAL = parse((FIXTURES / "ja-gmail-trimmed.original.eml").read_bytes())
+ORIGINAL_EN = parse((FIXTURES / "en-word-changed.original.eml").read_bytes())
+HEAD = (b"From: =?utf-8?b?6KW/5p2RIOWFiQ==?= <nishimura@minato.example.jp>\nTo: koji.fujita@example.org\n"
+        b"Subject: Re: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
+        b"Content-Transfer-Encoding: 8bit\n\n")
+
+
+def reply_quoting(lines: list[str]) -> bytes:
+    body = "ご連絡ありがとうございます。\n\n--\n西村 光\n\nOn 2026/11/24 19:20, 藤田 浩二 wrote:\n"
+    return HEAD + (body + "".join(f"> {line}\n" for line in lines)).encode()
+
+
+def rewrap(text: str, width: int) -> list[str]:
+    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), original=st.sampled_from([ORIGINAL, ORIGINAL_EN]))
+def test_trimming_and_rewrapping_never_fire(data: st.DataObject, original) -> None:
+    lines = [line for line in original.text.split("\n") if line.strip() and not line.startswith(">")]
+    start = data.draw(st.integers(0, len(lines) - 1))
+    end = data.draw(st.integers(start + 1, len(lines)))
+    kept = [line for line in lines[start:end] if data.draw(st.booleans()) or line is lines[start]]
+    width = data.draw(st.integers(8, 60))
+    quoted = [part for line in kept for part in rewrap(line, width)]
+    reply = parse(reply_quoting(quoted))
+    assert quote_altered.check(reply, Context(original=original), {}) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), original=st.sampled_from([ORIGINAL, ORIGINAL_EN]),
+       new=st.sampled_from(["Ж", "Q", "9", "鬱", "ゑ"]))
+def test_changing_one_character_always_fires(data: st.DataObject, original, new: str) -> None:
+    lines = [line for line in original.text.split("\n")
+             if len(line.strip()) >= 8 and not line.startswith(">") and new not in line]
+    line = data.draw(st.sampled_from(lines))
+    positions = [i for i, ch in enumerate(line) if not ch.isspace()]
+    i = data.draw(st.sampled_from(positions))
+    changed = line[:i] + new + line[i + 1:]
+    reply = parse(reply_quoting([changed]))
+    hits = quote_altered.check(reply, Context(original=original), {})
+    assert len(hits) == 1 and hits[0].evidence == changed.strip()
+
+
+def _examples() -> list[str]:
+    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
+
+
+@pytest.mark.parametrize("case", _examples())
+def test_example_threads(case: str) -> None:
+    d = EXAMPLES / case
+    expect = yaml.safe_load((d / "expect.yaml").read_text())
+    hits = quote_altered.check(parse((d / "reply.eml").read_bytes()),
+                               Context(original=parse((d / "original.eml").read_bytes())), {})
+    assert bool(hits) == (quote_altered.ID in expect["rules"]), hits
