@@ -11,7 +11,12 @@ and it can require AUTH and offer STARTTLS with a throw-away certificate.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
 import ssl
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -247,3 +252,47 @@ class GatewayThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServeProcess:
+    """A `replyguard serve` child process, started in `cwd` and waited for until it listens."""
+
+    def __init__(self, tmp: Path, *args: str):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "proxy", "serve", "--state-dir", str(tmp / "state"),
+             "--listen", f"127.0.0.1:{self.port}", *args],
+            cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        self.lines: list[str] = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                break
+            self.lines.append(line)
+            if "listening on" in line:
+                break
+        threading.Thread(target=self._drain, daemon=True).start()
+        assert any("listening on" in x for x in self.lines), "".join(self.lines)
+
+    def _drain(self) -> None:
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            self.lines.append(line)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(15)
+
+

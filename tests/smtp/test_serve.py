@@ -14,53 +14,17 @@ import time
 from pathlib import Path
 
 import pytest
-from smtp_sinks import Sink, SinkBehaviour
+from smtp_sinks import ServeProcess, Sink, SinkBehaviour
 
 ROOT = Path(__file__).resolve().parents[2]
 MSG = b"From: agent@example.com\r\nTo: c@example.jp\r\nSubject: Re: hi\r\n\r\nhello\r\n"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+Serve = ServeProcess
 
 
-class Serve:
-    """A `replyguard serve` child process, started in `cwd` and waited for until it listens."""
-
-    def __init__(self, tmp: Path, *args: str):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "proxy", "serve", "--state-dir", str(tmp / "state"),
-             "--listen", f"127.0.0.1:{self.port}", *args],
-            cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        self.lines: list[str] = []
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()  # type: ignore[union-attr]
-            if not line:
-                break
-            self.lines.append(line)
-            if "listening on" in line:
-                break
-        threading.Thread(target=self._drain, daemon=True).start()
-        assert any("listening on" in x for x in self.lines), "".join(self.lines)
-
-    def _drain(self) -> None:
-        for line in self.proc.stdout:  # type: ignore[union-attr]
-            self.lines.append(line)
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(15)
-
-
-@pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks not installed (scripts/sysdeps.sh)")
 def test_out_of_the_box_maildir_with_swaks(tmp_path):
+    assert shutil.which("swaks"), "swaks is needed (scripts/sysdeps.sh installs it)"
     srv = Serve(tmp_path)
     try:
         out = subprocess.run(["swaks", "--to", "x@example.com", "--server", f"127.0.0.1:{srv.port}", "-tls"],
