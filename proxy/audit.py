@@ -113,6 +113,7 @@ class AuditLog:
         evidence_chars: int = 24,
         body_digest: bool = False,
         batch_interval: float = 0.05,
+        reserve_bytes: int = 1024 * 1024,
     ):
         if fsync not in FSYNC_POLICIES:
             raise ValueError(f"audit fsync must be one of {', '.join(FSYNC_POLICIES)}, not {fsync!r}")
@@ -127,6 +128,8 @@ class AuditLog:
         self.evidence_chars = evidence_chars
         self.body_digest = body_digest
         self.batch_interval = batch_interval
+        self.reserve_bytes = reserve_bytes
+        self._reserve = self.dir / ".reserve"
         self._lock = threading.Lock()           # one writer thread at a time in this process
         self._sync_cond = threading.Condition()  # group commit: who has synced up to where
         self._written = 0                       # records written by this instance (local counter)
@@ -145,6 +148,44 @@ class AuditLog:
                 self._load_tail(repair=True)
             finally:
                 fcntl.flock(self._lockfile, fcntl.LOCK_UN)
+        self._make_reserve()
+
+    # --- space reserve ----------------------------------------------------------------
+
+    def _make_reserve(self) -> bool:
+        """Keep `reserve_bytes` of disk allocated for records of actions already taken.
+
+        The door records *after* acting (the upstream already said 250, the message is
+        already held), so a full disk at that moment must not lose the record. When a
+        write hits ENOSPC the reserve is given back and the write retried; from then on
+        `ready()` is False, and the door answers 4xx *before* acting until there is room.
+        """
+        if self.reserve_bytes <= 0:
+            return True
+        try:
+            if self._reserve.exists() and self._reserve.stat().st_size >= self.reserve_bytes:
+                return True
+            fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, self.reserve_bytes)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            return True
+        except OSError:
+            self._reserve.unlink(missing_ok=True)  # a partial reserve would only hide the problem
+            return False
+
+    def ready(self) -> bool:
+        """Whether the door may take on new work: False while the disk has no room for
+        the space reserve (checked again, cheaply, on every call)."""
+        return self.reserve_bytes <= 0 or self._make_reserve()
+
+    def _release_reserve(self) -> bool:
+        if self.reserve_bytes > 0 and self._reserve.exists():
+            self._reserve.unlink()
+            return True
+        return False
 
     # --- state of the tail ------------------------------------------------------------
 
@@ -323,12 +364,14 @@ class AuditLog:
                 rec = {**body, "hash": digest}
                 line = canonical(rec) + b"\n"
                 try:
-                    target = self._segment_for(now, len(line))
-                    if target != self._path:
-                        self._open(target)  # syncs and closes the finished segment
-                    self._write(line)
+                    self._write_line(now, line)
                 except OSError as exc:
-                    raise self._unavailable(exc) from exc
+                    if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not self._release_reserve():
+                        raise self._unavailable(exc) from exc
+                    try:
+                        self._write_line(now, line)
+                    except OSError as exc2:
+                        raise self._unavailable(exc2) from exc2
                 self._seq, self._hash = body["seq"], digest
                 self._written += 1
                 ticket = self._written
@@ -339,6 +382,12 @@ class AuditLog:
         elif self.fsync == "batch":
             self._maybe_sync()
         return rec
+
+    def _write_line(self, now: datetime, line: bytes) -> None:
+        target = self._segment_for(now, len(line))
+        if target != self._path:
+            self._open(target)  # syncs and closes the finished segment
+        self._write(line)
 
     def _write(self, line: bytes) -> None:
         assert self._fd is not None

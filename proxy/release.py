@@ -40,6 +40,7 @@ from proxy.config import GatewayConfig, TimeoutsConfig, UpstreamConfig
 from proxy.decision import Auditor, EnvelopeInfo
 from proxy.message import ParsedMessage, parse
 from proxy.outbox import Outbox
+from proxy.policy.verdict import Verdict
 from proxy.quarantine import (
     CANCELLED, FINAL_STATES, HELD, ID_RE, REFUSED, REFUSING, RELEASED, RELEASING,
     Held, Quarantine, UnknownHold, crash_point, iso,
@@ -480,3 +481,41 @@ def from_config(cfg: GatewayConfig, auditor: Auditor | None = None) -> Releaser:
         supervisor=cfg.hold.supervisor,
         escalate_after=cfg.hold.escalate_after,
     )
+
+
+class GatewayHolder:
+    """The `Holder` `serve` hands to the submission door.
+
+    It holds into the quarantine, understands the agent's `CANCEL <id>` mail (the door
+    asks `mail_command` before the policy runs), and does the hold queue's periodic work
+    (delay-send release, escalation) on a worker thread so no fsync or upstream session
+    ever blocks the gateway's event loop.
+    """
+
+    def __init__(self, releaser: Releaser):
+        self.releaser = releaser
+
+    def hold(self, raw: bytes, envelope: EnvelopeInfo, verdict: Verdict) -> str:
+        return self.releaser.q.hold(raw, envelope, verdict)
+
+    def mail_command(self, envelope: EnvelopeInfo, message: ParsedMessage) -> tuple[bool, str] | None:
+        return self.releaser.mail_command(envelope, message)
+
+    def tick(self) -> list[Result]:
+        """One round of periodic work (blocking; runs its own short event loop)."""
+        async def work() -> list[Result]:
+            return [*(await self.releaser.release_due()), *(await self.releaser.escalate())]
+        return asyncio.run(work())
+
+    async def periodic(self, interval: float, stop: asyncio.Event) -> None:
+        """Until `stop`: every `interval` seconds, release due mail and escalate old holds."""
+        while not stop.is_set():
+            try:
+                for result in await asyncio.to_thread(self.tick):
+                    (log.info if result.ok else log.warning)("hold queue: %s", result.text)
+            except Exception:  # noqa: BLE001 - the gateway keeps serving; next round retries
+                log.exception("hold queue periodic work failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass

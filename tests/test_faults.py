@@ -243,6 +243,16 @@ def test_sigkill_during_audit_appends_keeps_the_chain(tmp_path: Path) -> None:
 # --- disk full --------------------------------------------------------------------------------
 
 
+def fill(path: Path) -> None:
+    """Write until the file system says ENOSPC (unbuffered: nothing left to flush later)."""
+    with open(path, "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(b"x" * 1024)
+        except OSError as exc:
+            assert exc.errno == 28
+
+
 @pytest.fixture
 def small_fs(tmp_path: Path):
     """A real 192 KiB tmpfs: ENOSPC from the kernel, not a mock (tests run as root)."""
@@ -256,28 +266,44 @@ def small_fs(tmp_path: Path):
 
 
 def test_disk_full_audit_raises_and_keeps_every_acknowledged_record(small_fs: Path) -> None:
-    log = AuditLog(small_fs / "audit", rotate_bytes=40000)
-    acked = 0
+    log = AuditLog(small_fs / "audit", rotate_bytes=40000, reserve_bytes=32 * 1024)
+    assert log.ready()
+    acked, acked_when_not_ready = 0, 0
     with pytest.raises(AuditUnavailable, match="disk full"):
         for _ in range(100000):
             log.record(envelope=ENV, outcome="accepted", reply="250 2.0.0 ok " + "x" * 200)
             acked += 1
-    assert acked > 100
+            if not log.ready():
+                acked_when_not_ready += 1
+    # The reserve was given back at the first ENOSPC: the door saw ready() == False (and
+    # answers 4xx before acting) while records of actions already taken still fit.
+    assert acked > 100 and acked_when_not_ready > 32 * 1024 // 600
+    assert not log.ready()
     ok, count, broken = audit.verify(small_fs / "audit")
     assert ok, broken
     assert count == acked
     with pytest.raises(AuditUnavailable):       # still full: still a clear error, chain untouched
         log.record(envelope=ENV, outcome="accepted", reply="250")
     assert tuple(audit.verify(small_fs / "audit")) == (True, acked, None)
-    (small_fs / "ballast").unlink(missing_ok=True)
-    segs = audit.segments(small_fs / "audit")
-    for seg in segs[:-1]:                       # archive old segments elsewhere: room again
+    for seg in audit.segments(small_fs / "audit")[:-1]:   # old segments archived elsewhere: room again
         seg.unlink()
-    log2 = AuditLog(small_fs / "audit")
-    rec = log2.record(envelope=ENV, outcome="accepted", reply="250")
+    assert log.ready()                          # the reserve is back, the door takes mail again
+    rec = log.record(envelope=ENV, outcome="accepted", reply="250")
     assert rec["seq"] == acked + 1
     log.close()
-    log2.close()
+
+
+def test_ready_is_false_while_the_disk_is_full(small_fs: Path) -> None:
+    """ready() turns False as soon as the reserve cannot be kept, before any record is lost."""
+    log = AuditLog(small_fs / "audit", reserve_bytes=64 * 1024)
+    ballast = small_fs / "ballast"
+    fill(ballast)
+    log._release_reserve()      # what the first ENOSPC does; then the records use the space up
+    fill(small_fs / "ballast2")
+    assert not log.ready()
+    ballast.unlink()
+    assert log.ready()
+    log.close()
 
 
 def test_disk_full_hold_raises_and_leaves_no_debris(small_fs: Path) -> None:
@@ -295,3 +321,220 @@ def test_disk_full_hold_raises_and_leaves_no_debris(small_fs: Path) -> None:
     for hid in ids:
         assert q.get(hid).raw() == RAW
         json.loads((small_fs / "held" / f"{hid}.json").read_text())
+
+
+# --- the real gateway process ----------------------------------------------------------------
+
+GATEWAY_DRIVER = """
+import asyncio, signal, sys
+from proxy import config
+from proxy.audit import open_log
+from proxy.policy.verdict import Action, Finding, Verdict
+from proxy.release import GatewayHolder, from_config
+from proxy.smtp.submission import Gateway, SubmissionHandler
+
+cfg = config.loads(open(sys.argv[1]).read(), sys.argv[1])
+HOLD = Verdict(Action.HOLD, (Finding('quote-altered', Action.HOLD, 'quote changed', message_en='quote changed'),),
+               ('quote-altered',), 'test-policy')
+
+def decider(info, message):   # stands in for the policy engine: the subject says what to do
+    if 'HOLDME' in message.subject:
+        return HOLD
+    if 'DELAYME' in message.subject:
+        return Verdict(Action.ACCEPT, (), ('quote-altered',), 'test-policy', delay_seconds=float(sys.argv[2]))
+    return Verdict(Action.ACCEPT, (), ('quote-altered',), 'test-policy')
+
+auditor = open_log(cfg.state_dir, cfg.audit, reserve_bytes=int(sys.argv[3]))
+holder = GatewayHolder(from_config(cfg, auditor))
+for line in asyncio.run(holder.releaser.recover()):
+    print('recovered:', line, flush=True)
+handler = SubmissionHandler(cfg, decider=decider, holder=holder, auditor=auditor, hostname='gateway.test')
+
+async def main():
+    gw = Gateway(cfg, handler, hostname='gateway.test')
+    addrs = await gw.start()
+    print('LISTEN', addrs[0][1], flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    task = asyncio.create_task(holder.periodic(cfg.hold.interval, stop))
+    await stop.wait()
+    await task
+    await gw.stop(1)
+
+asyncio.run(main())
+"""
+
+
+class GatewayProcess:
+    """replyguard's submission door in its own process (so it can be SIGKILLed)."""
+
+    def __init__(self, tmp: Path, state: Path, sink_port: int | None, *, delay: float = 2.0,
+                 interval: float = 0.2, reserve: int = 1024 * 1024, crash_at: str | None = None):
+        self.cfg = tmp / "gateway.yaml"
+        up = f"upstream:\n  host: 127.0.0.1\n  port: {sink_port}\n  tls: none\n  auth: none\n" if sink_port else ""
+        self.cfg.write_text(f"state_dir: {state}\nlisteners:\n  - address: 127.0.0.1:0\n    tls: none\n"
+                            f"hold:\n  interval: {interval}\n{up}")
+        self.args = [PYTHON, "-c", GATEWAY_DRIVER, str(self.cfg), str(delay), str(reserve)]
+        self.crash_at = crash_at
+        self.proc: subprocess.Popen[str] | None = None
+        self.port = 0
+        self.recovered: list[str] = []
+
+    def start(self) -> "GatewayProcess":
+        extra = {"REPLYGUARD_CRASH_AT": self.crash_at} if self.crash_at else {}
+        self.proc = subprocess.Popen(self.args, env=env_with(**extra), stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("recovered:"):
+                self.recovered.append(line.strip())
+            if line.startswith("LISTEN"):
+                self.port = int(line.split()[1])
+                return self
+        raise AssertionError("gateway did not start")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def swaks(port: int, subject: str, *, data: Path | None = None, sender: str = "sato@support.example") -> str:
+    args = ["swaks", "--server", "127.0.0.1", "--port", str(port), "--from", sender,
+            "--to", "tanaka@customer.example", "--helo", "agent.test", "--timeout", "20"]
+    args += ["--data", str(data)] if data else ["--header", f"Subject: {subject}", "--body", "Dear customer"]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    return r.stdout + r.stderr
+
+
+def final_reply(transcript: str) -> str:
+    """The server's answer to the end of DATA, as swaks shows it."""
+    lines = [ln for ln in transcript.splitlines() if ln.startswith("<~") or ln.startswith("<-") or ln.startswith("<**")]
+    after_dot = [i for i, ln in enumerate(transcript.splitlines()) if ln.strip().endswith(" .")]
+    if not after_dot:
+        return "\n".join(lines[-2:])
+    rest = transcript.splitlines()[after_dot[-1] + 1:]
+    return next((ln for ln in rest if ln.startswith("<")), "")
+
+
+def hold_id_in(text: str) -> str:
+    import re
+
+    m = re.search(r"id (\d{8}T\d{6}-[0-9a-f]{6})", text)
+    assert m, text
+    return m.group(1)
+
+
+def test_gateway_sigkill_during_hold_write_then_retry_holds_once(tmp_path: Path) -> None:
+    state = tmp_path / "var"
+    gw = GatewayProcess(tmp_path, state, None, crash_at="hold:after-eml").start()
+    out = swaks(gw.port, "HOLDME please")
+    gw.proc.wait(10)
+    assert gw.proc.returncode == -signal.SIGKILL
+    assert "250 2.0.0 held" not in out             # the client was not told 250
+    assert len(list((state / "held").glob("*.eml"))) == 1 and held_ids(state) == []
+    gw = GatewayProcess(tmp_path, state, None).start()
+    try:
+        assert any("never completed" in ln for ln in gw.recovered)
+        out = swaks(gw.port, "HOLDME please")      # the client retries
+        assert "250 2.0.0 held for review: quote-altered" in final_reply(out), out
+        assert held_ids(state) == [hold_id_in(final_reply(out))]
+        assert len(list((state / "held").glob("*.eml"))) == 1
+    finally:
+        gw.stop()
+    assert audit.verify(state / "audit").ok
+
+
+def test_gateway_sigkill_during_data_nothing_half_done(tmp_path: Path, sink: Sink) -> None:
+    import socket
+
+    state = tmp_path / "var"
+    gw = GatewayProcess(tmp_path, state, sink.port).start()
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    f = s.makefile("rwb")
+
+    def cmd(line: bytes) -> bytes:
+        f.write(line + b"\r\n")
+        f.flush()
+        reply = f.readline()
+        while reply[3:4] == b"-":
+            reply = f.readline()
+        return reply
+
+    f.readline()
+    assert cmd(b"EHLO agent.test").startswith(b"250")
+    assert cmd(b"MAIL FROM:<sato@support.example>").startswith(b"250")
+    assert cmd(b"RCPT TO:<tanaka@customer.example>").startswith(b"250")
+    assert cmd(b"DATA").startswith(b"354")
+    f.write(b"Subject: HOLDME half\r\n\r\nfirst half of the body\r\n")
+    f.flush()
+    time.sleep(0.3)
+    gw.kill()                                       # mid-DATA
+    assert f.readline() == b""                      # no 250 ever came
+    s.close()
+    gw = GatewayProcess(tmp_path, state, sink.port).start()
+    try:
+        assert held_ids(state) == [] and sink.messages == []
+        out = swaks(gw.port, "HOLDME again")
+        assert "250 2.0.0 held" in final_reply(out)
+        assert len(held_ids(state)) == 1 and sink.messages == []
+    finally:
+        gw.stop()
+    assert audit.verify(state / "audit").ok
+
+
+def test_gateway_sigkill_during_delayed_release_then_exactly_once(tmp_path: Path, sink: Sink) -> None:
+    state = tmp_path / "var"
+    sink.behaviour.delay["RCPT"] = 5
+    gw = GatewayProcess(tmp_path, state, sink.port, delay=0.3, interval=0.1).start()
+    out = swaks(gw.port, "DELAYME soon")
+    hid = hold_id_in(final_reply(out))
+    assert "will be sent in 0 s" in final_reply(out) and f"CANCEL {hid}" in final_reply(out)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Quarantine(state / "held").get(hid).state != "releasing":
+        time.sleep(0.02)
+    time.sleep(0.2)
+    gw.kill()                                       # the release is waiting for the upstream's RCPT answer
+    sink.behaviour.delay.clear()
+    assert Quarantine(state / "held").get(hid).state == "releasing"
+    gw = GatewayProcess(tmp_path, state, sink.port, delay=0.3, interval=0.1).start()
+    try:
+        assert any("back to held" in ln for ln in gw.recovered), gw.recovered
+        got = sink.wait_for(1, timeout=10)
+        time.sleep(0.5)
+        assert len(got) == 1 and len(sink.messages) == 1
+        assert held_ids(state) == []
+    finally:
+        gw.stop()
+    outcomes = [r["outcome"] for r in audit.iter_records(state / "audit")]
+    assert outcomes == ["delayed", "release-rolled-back", "released-delayed"]
+    assert audit.verify(state / "audit").ok
+
+
+def test_gateway_disk_full_answers_4xx_and_loses_nothing(tmp_path: Path, small_fs: Path) -> None:
+    state = small_fs / "var"
+    gw = GatewayProcess(tmp_path, state, None, reserve=24 * 1024).start()
+    try:
+        assert "250 2.0.0 held" in final_reply(swaks(gw.port, "HOLDME before"))
+        ballast = small_fs / "ballast"
+        fill(ballast)
+        replies = [final_reply(swaks(gw.port, f"HOLDME full {i}")) for i in range(3)]
+        replies += [final_reply(swaks(gw.port, "plain accept while full"))]
+        assert all(" 451 " in r or r.startswith("<** 451") for r in replies), replies
+        ballast.unlink()
+        assert "250 2.0.0 held" in final_reply(swaks(gw.port, "HOLDME after"))
+    finally:
+        gw.stop()
+    ok, count, broken = audit.verify(state / "audit")
+    assert ok, broken
+    recs = list(audit.iter_records(state / "audit"))
+    assert [r["outcome"] for r in recs if r["outcome"] == "held"] == ["held", "held"]
+    assert len(held_ids(state)) == 2
+    assert not [p for p in (state / "held").iterdir() if p.name.endswith(".tmp")]

@@ -74,10 +74,18 @@ def cert_paths(cfg: configmod.GatewayConfig) -> tuple[Path, Path]:
 def build_decision_parts(cfg: configmod.GatewayConfig) -> tuple[Decider, Holder | None, Auditor | None]:
     """Decider, hold queue and audit log for the door.
 
-    Until the policy engine, proxy/quarantine.py and proxy/audit.py are wired in here,
-    the gateway accepts everything and records nothing.
+    The hold queue and the compliance log share the state dir with `replyguard held …`;
+    until the policy engine is wired in here, the decider accepts everything.
     """
-    return accept_all, None, None
+    from proxy.audit import open_log
+    from proxy.release import GatewayHolder, from_config
+
+    try:
+        auditor = open_log(cfg.state_dir, cfg.audit)
+        holder = GatewayHolder(from_config(cfg, auditor))
+    except OSError as exc:
+        raise UsageError(f"cannot open the compliance log / hold queue: {exc}") from None
+    return accept_all, holder, auditor
 
 
 def run_certs(args: argparse.Namespace) -> int:
@@ -120,6 +128,10 @@ def run_serve(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise UsageError(f"TLS certificate: {exc}") from None
     decider, holder, auditor = build_decision_parts(cfg)
+    recover = getattr(holder, "releaser", None)
+    if recover is not None:  # finish or roll back what a killed predecessor left in held/
+        for line in asyncio.run(recover.recover()):
+            print(f"replyguard: recovered: {line}", flush=True)
     try:
         handler = SubmissionHandler(cfg, decider=decider, holder=holder, auditor=auditor, hostname=cfg.tls.hostname)
     except OSError as exc:
@@ -145,7 +157,11 @@ async def _serve(cfg: configmod.GatewayConfig, handler: SubmissionHandler, serve
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    periodic = getattr(handler.holder, "periodic", None)  # delay-send release, escalation
+    task = asyncio.create_task(periodic(cfg.hold.interval, stop)) if periodic is not None else None
     await stop.wait()
+    if task is not None:
+        await task
     print("replyguard: shutting down, finishing transactions in flight", flush=True)
     await gateway.stop()
     return 0

@@ -149,6 +149,15 @@ HOLD_UNAVAILABLE = Reply(
     "nothing was sent, ask your administrator",
 )
 HOLD_FAILED = Reply(451, "4.3.0", "replyguard: could not store the message for review; nothing was sent, try again")
+DELAYED = Reply(
+    250, "2.0.0",
+    "will be sent in {delay} (id {hold_id}); to call it back, send a mail with the subject: CANCEL {hold_id}",
+)
+CANCEL_DONE = Reply(250, "2.0.0", "replyguard: {text} (this command mail itself was not sent anywhere)")
+CANCEL_FAILED = Reply(550, "5.7.0", "replyguard: cannot cancel: {text} (this command mail was not sent anywhere)")
+AUDIT_UNAVAILABLE = Reply(
+    451, "4.3.0", "replyguard: compliance log cannot be written (disk full?); nothing was sent, try again later"
+)
 REJECT_STATUS = (550, "5.7.1")
 
 

@@ -494,6 +494,20 @@ class SubmissionHandler:
             log.warning("unparsable message from %s: %s", info.client_ip, type(exc).__name__)
             return await self.refuse_malformed(server, info, replies.fmt(replies.UNPARSABLE, why=type(exc).__name__),
                                                "unparsable")
+        ready = getattr(self.auditor, "ready", None)
+        if ready is not None and not ready():  # disk full: 4xx before acting, so no act goes unlogged
+            await self.abort_upstream(server)
+            return str(replies.AUDIT_UNAVAILABLE)
+        command = getattr(self.holder, "mail_command", None)  # the agent's "CANCEL <id>" mail
+        if command is not None:
+            handled = await asyncio.get_running_loop().run_in_executor(self._hold_pool, command, info, message)
+            if handled is not None:
+                await self.abort_upstream(server)
+                ok, text = handled
+                result = Outcome(str(replies.fmt(replies.CANCEL_DONE if ok else replies.CANCEL_FAILED, text=text)),
+                                 "command", {"command": "cancel", "ok": "yes" if ok else "no"})
+                await self._audit(info, result, message)
+                return result.reply
         try:
             verdict = self.decider(info, message)
         except Exception as exc:  # noqa: BLE001 - engine bug: tempfail, never lose or pass the mail
@@ -504,8 +518,8 @@ class SubmissionHandler:
             return result.reply
         if verdict.action >= Action.REJECT:
             return await self.refuse(server, info, message, verdict)
-        if verdict.action == Action.HOLD:
-            return await self.hold(server, info, message, verdict)
+        if verdict.action == Action.HOLD or (verdict.delay_seconds > 0 and self.holder is not None):
+            return await self.hold(server, info, message, verdict)  # a delay-send waits in the hold queue
         return await self.relay(server, info, message, verdict)
 
     def _refuse_undeclared_8bit(self, server: SubmissionProtocol) -> bool:
@@ -561,8 +575,14 @@ class SubmissionHandler:
                 log.exception("hold failed")
                 result = Outcome(str(replies.HOLD_FAILED), "tempfail", {"error": type(exc).__name__})
             else:
-                result = Outcome(str(replies.fmt(replies.HELD, rules=rules, hold_id=hold_id)), "held",
-                                 {"hold_id": str(hold_id)})
+                if verdict.action < Action.HOLD:  # delay-send
+                    delay = f"{int(verdict.delay_seconds // 60)} min" if verdict.delay_seconds >= 60 \
+                        else f"{int(verdict.delay_seconds)} s"
+                    result = Outcome(str(replies.fmt(replies.DELAYED, delay=delay, hold_id=hold_id)), "delayed",
+                                     {"hold_id": str(hold_id), "delay_seconds": str(verdict.delay_seconds)})
+                else:
+                    result = Outcome(str(replies.fmt(replies.HELD, rules=rules, hold_id=hold_id)), "held",
+                                     {"hold_id": str(hold_id)})
         await self._audit(info, result, message, verdict)
         return result.reply
 
