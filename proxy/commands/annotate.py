@@ -120,6 +120,7 @@ def run_inbound(args: argparse.Namespace) -> int:
             next_hop=settings.next_hop,
             timeouts=settings.timeouts,
             annotator=settings.annotator(),
+            auditor=settings.auditor(),
         )
     )
     return 0
@@ -142,6 +143,7 @@ class Settings:
     lmtp: bool
     next_hop: Any  # proxy.config.UpstreamConfig | None
     timeouts: Any  # proxy.config.TimeoutsConfig
+    audit: Any  # proxy.config.AuditConfig
 
     def resolver(self) -> Any:
         from proxy.inbound.dns import DnspythonResolver
@@ -161,6 +163,12 @@ class Settings:
             print("replyguard: GeoIP database %s unusable (%s); no region reasons" % (self.geoip_db, exc),
                   file=sys.stderr)
             return None
+
+    def auditor(self) -> Any:
+        """The compliance log of the state dir (the same chain the outgoing door writes)."""
+        from proxy.audit import open_log
+
+        return open_log(self.state_dir, self.audit)
 
     def annotator(self) -> Any:
         """The per-message function the listener calls (pipeline + resolver + store)."""
@@ -205,6 +213,7 @@ def inbound_settings(args: argparse.Namespace) -> Settings:
         lmtp=bool(getattr(args, "lmtp", False)) or inbound.protocol == "lmtp",
         next_hop=next_hop,
         timeouts=cfg.limits.timeouts,
+        audit=getattr(cfg, "audit", None),
     )
 
 

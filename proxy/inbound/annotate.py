@@ -147,9 +147,12 @@ def strip_forged(block: HeaderBlock, authserv_id: str) -> tuple[HeaderBlock, int
     return HeaderBlock(block.prefix, tuple(kept), block.rest, block.newline), removed
 
 
+_NON_PRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
 def fold(name: str, value: str, newline: bytes, width: int = 78) -> bytes:
     """One ASCII header field, folded at `; ` or spaces to stay within `width` columns."""
-    value = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in " ".join(value.split()))
+    value = _NON_PRINTABLE.sub("?", " ".join(value.split()))
     words = re.split(r"(?<=;) |(?<=,) (?=\S)| ", value)
     lines: list[str] = []
     current = "%s:" % name
@@ -178,6 +181,7 @@ class Annotation:
     category: str
     score: float
     stripped: int
+    parsed: Any = None  # proxy.message.ParsedMessage of the incoming mail
 
 
 async def annotate(
@@ -278,7 +282,7 @@ async def annotate_message(
     output = clean.join(ours)
     if store is not None:
         store.add_original(output, parsed, category=category, received_at=now or datetime.now(timezone.utc))
-    return Annotation(output, ar_value, sender, category, score, removed)
+    return Annotation(output, ar_value, sender, category, score, removed, parsed)
 
 
 def _value_only(text: str, name: str) -> str:

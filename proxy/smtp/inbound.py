@@ -10,11 +10,19 @@ itself — forwarding an unannotated copy would let forged trust headers through
 
 The annotation runs with a per-message DNS budget (see proxy/inbound/annotate.py), so a
 slow zone costs a few seconds, not the SMTP session.
+
+Every DATA outcome (delivered, refused by the next hop, tempfail) is one record in the
+compliance log when an auditor is given, with the verdicts we wrote into the headers. The
+record is written after the next hop answered: the mail is already delivered then, so a
+log that cannot be written is reported in the server log, not turned into a 4xx that
+would make the sender deliver it twice.
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import signal
 import socket
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -23,7 +31,8 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from proxy.config import TimeoutsConfig, UpstreamConfig, split_hostport
-from proxy.inbound.annotate import DEFAULT_BUDGET_S, annotate
+from proxy.decision import Auditor, EnvelopeInfo
+from proxy.inbound.annotate import DEFAULT_BUDGET_S, Annotation, annotate_message
 from proxy.inbound.dns import Resolver
 from proxy.smtp import replies
 from proxy.smtp.upstream import UpstreamSession, UpstreamUnavailable
@@ -49,8 +58,8 @@ class Annotator:
         self.budget_s = budget_s
         self.region_lookup = region_lookup
 
-    async def __call__(self, raw: bytes, *, client_ip: str, helo: str, mail_from: str) -> bytes:
-        return await annotate(
+    async def __call__(self, raw: bytes, *, client_ip: str, helo: str, mail_from: str) -> Annotation:
+        return await annotate_message(
             raw,
             client_ip=client_ip,
             helo=helo,
@@ -96,12 +105,49 @@ class InboundHandler:
         *,
         lmtp: bool = False,
         hostname: str | None = None,
+        auditor: Auditor | None = None,
     ) -> None:
         self.annotator = annotator
         self.next_hop_cfg = next_hop
         self.timeouts = timeouts
         self.lmtp = lmtp
         self.hostname = hostname
+        self.auditor = auditor
+        self._audit_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="replyguard-inbound-audit")
+
+    def close(self) -> None:
+        self._audit_pool.shutdown(wait=True)
+
+    async def _audit(self, session: Session, envelope: Envelope, outcome: str, reply: str,
+                     annotation: Annotation | None) -> None:
+        """One compliance record per DATA outcome (in arrival order, off the event loop)."""
+        if self.auditor is None:
+            return
+        peer = session.peer
+        info = EnvelopeInfo(
+            door="inbound",
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=tuple(envelope.rcpt_tos),
+            client_ip=peer[0] if isinstance(peer, tuple) and peer else "",
+            helo=session.host_name or "",
+        )
+        detail = None
+        if annotation is not None:
+            detail = {
+                "anonymity": annotation.sender.anonymity_value(),
+                "sender_class": annotation.sender.sender_class,
+                "category": "%s; score=%.2f" % (annotation.category, annotation.score),
+                "authentication_results": annotation.authentication_results,
+            }
+        auditor = self.auditor
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._audit_pool,
+                lambda: auditor.record(envelope=info, outcome=outcome, reply=reply,
+                                       message=annotation.parsed if annotation else None, detail=detail),
+            )
+        except Exception:  # delivered already; a second delivery would be worse than a gap
+            log.exception("inbound: could not write the audit record (%s)", outcome)
 
     def _hop(self, server: Any) -> UpstreamSession:
         if server.next_hop is None:
@@ -153,19 +199,24 @@ class InboundHandler:
         peer = session.peer
         client_ip = peer[0] if isinstance(peer, tuple) and peer else ""
         try:
-            annotated = await self.annotator(
+            annotation = await self.annotator(
                 raw, client_ip=client_ip, helo=session.host_name or "", mail_from=envelope.mail_from or ""
             )
         except Exception:  # the pipeline failed: nothing goes on unannotated, the sender retries
             log.exception("annotation failed; answering 451")
             await hop.rset()
-            return self._per_rcpt(envelope, str(replies.INTERNAL_ERROR))
+            reply = str(replies.INTERNAL_ERROR)
+            await self._audit(session, envelope, "tempfail", reply, None)
+            return self._per_rcpt(envelope, reply)
         try:
-            answer = await hop.data(annotated)
+            answer = await hop.data(annotation.output)
         except UpstreamUnavailable as exc:
+            await self._audit(session, envelope, "tempfail", str(exc.reply), annotation)
             return self._per_rcpt(envelope, str(exc.reply))
-        utf8 = bool(envelope.smtp_utf8)
-        return self._per_rcpt(envelope, replies.from_upstream(answer.code, answer.message, utf8=utf8))
+        reply = replies.from_upstream(answer.code, answer.message, utf8=bool(envelope.smtp_utf8))
+        outcome = "delivered" if answer.ok else ("tempfail" if 400 <= answer.code < 500 else "refused")
+        await self._audit(session, envelope, outcome, reply, annotation)
+        return self._per_rcpt(envelope, reply)
 
     def _per_rcpt(self, envelope: Envelope, reply: str) -> str:
         """LMTP answers DATA once per accepted recipient (RFC 2033 §4.2); SMTP once."""
@@ -249,15 +300,21 @@ async def serve_forever(
     next_hop: UpstreamConfig,
     timeouts: TimeoutsConfig,
     annotator: Callable[..., Any],
+    auditor: Auditor | None = None,
 ) -> None:
     """`replyguard inbound`: run until cancelled (Ctrl-C / SIGTERM)."""
-    handler = InboundHandler(annotator, next_hop, timeouts, lmtp=lmtp)
+    handler = InboundHandler(annotator, next_hop, timeouts, lmtp=lmtp, auditor=auditor)
     server = InboundServer(listen, handler, lmtp=lmtp)
     host, port = await server.start()
     log.info("inbound %s listening on %s:%d, next hop %s:%d", "LMTP" if lmtp else "SMTP", host, port,
              next_hop.host, next_hop.port)
     print("replyguard inbound: listening on %s:%d" % (host, port), flush=True)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await server.stop()
+        handler.close()

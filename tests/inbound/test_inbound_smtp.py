@@ -107,6 +107,18 @@ def test_swaks_to_sink_annotated_stored_and_matched_by_check(signed, inbound, si
     assert re.match(r"(complaint|question|other); score=", h["x-support-category"])
     assert body(got.content).rstrip(b"\r\n") == body(raw).rstrip(b"\r\n")
 
+    # one compliance record, in the same hash chain `replyguard audit verify` checks
+    records = [json.loads(line) for f in sorted((tmp_path / "audit").glob("*.jsonl"))
+               for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    inbound_records = [r for r in records if r.get("door") == "inbound"]
+    assert len(inbound_records) == 1
+    assert inbound_records[0]["outcome"] == "delivered"
+    assert inbound_records[0]["message_id"] == "corporate-1@corp.test"
+    assert inbound_records[0]["detail"]["sender_class"] == "corporate"
+    verify = subprocess.run(RG + ["audit", "verify", "--state-dir", str(tmp_path)], capture_output=True,
+                            cwd=REPO, env=ENV, timeout=60)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
     # the original is remembered; a reply to it is checked against it (no --original)
     def check(reply: str) -> dict:
         proc = subprocess.run(RG + ["check", str(FIXTURES / reply), "--state-dir", str(tmp_path), "--json"],
