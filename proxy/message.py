@@ -705,18 +705,23 @@ _DASH_MARKER_RE = re.compile(
     r"転送されたメッセージ|オリジナルメッセージ|ursprüngliche\s+nachricht|message\s+d'origine)\s*[-_=]{2,}\s*$")
 _UNDERSCORE_RE = re.compile(r"^\s*_{10,}\s*$")
 _HDR_RE = re.compile(
-    r"(?i)^\s*\*?(from|差出人|送信者|sent|date|送信日時|日付|日時|to|宛先|cc|bcc|subject|件名|reply-to|"
+    r"(?i)^\s*\*?(from|差出人|送信者|送信元|sent|date|送信日時|送信日|日付|日時|to|宛先|cc|bcc|subject|件名|reply-to|"
     r"importance|重要度|添付|attachments?)\*?\s*[:：]")
-_HDR_FROM = {"from", "差出人", "送信者"}
-_HDR_OTHER = {"sent", "date", "送信日時", "日付", "日時", "subject", "件名"}
+_HDR_FROM = {"from", "差出人", "送信者", "送信元"}
+_HDR_OTHER = {"sent", "date", "送信日時", "送信日", "日付", "日時", "subject", "件名"}
 _SIG_DELIM_RE = re.compile(r"^--[ \t]?$")
 _SEPARATOR_RE = re.compile(r"^[ \t　]*[-‐‑‒–—―─━┄┅┈┉═=＝_＿*＊~～〜・･+＋#＃ー－]{3,}[ \t　]*$")
 _CLOSING_RE = re.compile(
-    r"(?i)^\s*(?:(?:以上、?\s*)?(?:何卒|引き続き|今後とも)?\s*(?:どうぞ)?\s*よろしく\s*お願い\s*(?:いた|致)?し?ます[。.!！]?|"
-    r"敬具|草々|かしこ|"
-    r"(?:best|warm|kind|warmest|kindest)(?:est)?\s+regards|regards|best\s+wishes|best|cheers|"
+    r"(?i)^\s*(?:(?:.{0,30}(?:よろしく|宜しく|よろしゅう)\s*お(?:願|ねが)い\s*(?:いた|致)?(?:し|申し上げ)?(?:ます|します)|"
+    r".{0,20}お願い申し上げます|以上(?:です|となります)?|敬具|草々|かしこ)[。.!！]*|"
+    r"(?:(?:best|warm|kind|warmest|kindest|with\s+kind|with\s+best)\s+regards|regards|best\s+wishes|all\s+the\s+best|best|cheers|"
     r"sincerely(?:\s+yours)?|yours\s+(?:sincerely|truly|faithfully)|many\s+thanks|thanks(?:\s+again)?|"
-    r"thank\s+you(?:\s+again)?|respectfully)\s*[,.!、。]?\s*$")
+    r"thank\s+you(?:\s+again)?|respectfully|take\s+care)\s*[,.!、。]*)\s*$")
+# A last block without a delimiter is taken as a signature only when it looks like one.
+_CONTACT_RE = re.compile(
+    r"(?i)\b(?:tel|phone|fax|mobile|e-?mail|www)\b|電話|携帯|フリーダイヤル|\d{2,4}-\d{2,4}-\d{3,4}|@|https?://|"
+    r"株式会社|有限会社|\(株\)|㈱|\b(?:inc|ltd|llc|co|corp|gmbh)\b\.?|部|課|室|センター|"
+    r"\b(?:customer|support|service|care|team|department)\b")
 _GREETING_RE = re.compile(
     r"(?i)^\s*(?:dear\b|hi\b|hello\b|hey\b|good\s+(?:morning|afternoon|evening)\b)|"
     r"(?:様|さま|さん|殿|御中|各位|先生)\s*[,、。:：]?\s*$")
@@ -890,6 +895,14 @@ def _signature(own: list[tuple[int, str]]) -> tuple[str | None, int | None]:
             if 0 < len(rest) <= 6 and all(len(t.strip()) <= 80 for t in rest):
                 return block(k + 1)
             break
+    # the last block (after the last empty line): 2-6 short lines carrying contact details
+    k = n
+    while k > 0 and texts[k - 1].strip():
+        k -= 1
+    last = [t for t in texts[k:] if t.strip()]
+    if k > 0 and 2 <= len(last) <= 6 and all(len(t.strip()) <= 60 for t in last) \
+            and any(_CONTACT_RE.search(t) for t in last[1:]):
+        return block(k)
     return None, None
 
 

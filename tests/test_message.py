@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proxy.message import (
     decode_bytes,
@@ -440,3 +442,43 @@ def test_parse_100kb_is_fast():
     for _ in range(10):
         parse(big)
     assert (time.perf_counter() - start) / 10 < 0.05
+
+
+def _body(text: str):
+    return parse(b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + text.encode())
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["よろしくお願いいたします。", "今後ともよろしくお願い申し上げます。", "宜しくお願い致します", "以上、よろしくお願いします。",
+     "ご確認のほど、よろしくお願いいたします。", "Best regards,", "Kind regards", "Thanks!", "Sincerely yours,", "Cheers,"],
+)
+def test_signature_after_closing_phrases(closing):
+    m = _body(f"本文です。\n\n{closing}\n大野 里美\nミナト家電株式会社\n")
+    assert m.signature == "大野 里美\nミナト家電株式会社"
+
+
+def test_signature_last_block_with_contact_details():
+    m = _body("Dear Ms. Wilson,\n\nThe part ships today.\n\nHannah Scott\nCustomer Care, Minato Appliances\nTel. +81-45-555-0123\n")
+    assert m.signature == "Hannah Scott\nCustomer Care, Minato Appliances\nTel. +81-45-555-0123"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi Emma,\n\nWe recommend descaling every two months.\n\nHave a nice weekend!\n",
+        "山田 様\n\n承知いたしました。\n\n明日発送いたします。\n到着は金曜日の予定です。\n",
+        "本文です。\n\nよろしくお願いいたします。\n",
+    ],
+)
+def test_no_signature_without_evidence(text):
+    assert _body(text).signature is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000), st.sampled_from(sorted(FIXTURES.glob("*.eml"))))
+def test_parse_never_raises_on_damaged_mail(noise: bytes, fixture: Path) -> None:
+    raw = fixture.read_bytes()
+    cut = len(noise) % (len(raw) + 1)
+    for damaged in (raw[:cut] + noise, noise + raw[cut:], raw.replace(b"\r\n", noise[:3] or b"\n", 5)):
+        parse(damaged)
