@@ -12,8 +12,8 @@ as lists and romanised Japanese names often have it). Parenthesised parts of the
 name ("大野 里美 (ミナト家電)") and anything after a "|" or "/" are not part of the name.
 
 A name only in the greeting or the first line ("大野です") does not count: the signature is
-the parser's signature block if it found one, else the last lines of the own text (the
-first non-empty line, the greeting, never counts).
+the parser's signature block and the closing paragraphs of the own text (the first
+non-empty line, the greeting, never counts; nor does a self-introduction further up).
 
 Decided: when From has no display name, the name to look for is the address's local part
 with "." "_" "-" read as spaces ("hannah.scott@" → "hannah scott"), since that is the only
@@ -74,15 +74,35 @@ def _name_forms(name: str) -> set[str]:
     return {f for f in forms if f}
 
 
+def _last_paragraphs(own_text: str) -> str:
+    """The closing of the own text: its last blank-line-separated paragraphs, taken until
+    they hold 3 lines (a one-line "Hannah Scott" after "Warm regards," is one paragraph
+    of its own), at most 3 paragraphs and `FALLBACK_LINES` lines; never the first line."""
+    lines = own_text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    paragraphs: list[list[str]] = [[]]
+    for line in lines[first + 1:]:
+        if line.strip():
+            paragraphs[-1].append(line)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    taken: list[str] = []
+    for paragraph in reversed([p for p in paragraphs if p][-3:]):
+        taken = paragraph + taken
+        if len(taken) >= 3:
+            break
+    return "\n".join(taken[-FALLBACK_LINES:])
+
+
 def signature_blocks(message: ParsedMessage) -> list[str]:
-    """Where a signature may be: the parser's block, and the last lines of own text
-    (greeting line excluded) — the parser's block may be cut too short or too long."""
+    """Where a signature may be: the parser's block, and the closing paragraphs of the own
+    text (greeting line excluded) — the parser's block may be cut too short or too long."""
     blocks: list[str] = []
     if message.signature:
         blocks.append(message.signature)
-    lines = [line for line in message.own_text.split("\n") if line.strip()]
-    if len(lines) > 1:
-        blocks.append("\n".join(lines[1:][-FALLBACK_LINES:]))
+    closing = _last_paragraphs(message.own_text)
+    if closing:
+        blocks.append(closing)
     return blocks
 
 
