@@ -14,9 +14,10 @@ Rules (shared/examples/inbound/README.md, Vocabulary):
   otherwise a domain that can receive mail (MX, or A/AAAA as implicit MX) is corporate,
   one with neither is disposable, and one we could not look up is unknown.
 * anonymous: From or Reply-To domain without MX and A (`no-mx`) or with a null MX
-  (RFC 7505, `null-mx`); disposable; DMARC fail, or an SPF fail for the From's own
-  domain with nothing aligned passing (forged); webmail origin with an unauthenticated
-  From at a domain unrelated to the webmail (`webmail-origin`, `from-mismatch`).
+  (RFC 7505, `null-mx`); disposable; DMARC fail (forged — an SPF or DKIM fail alone is
+  only a reason: without a DMARC policy the domain never asked us to treat it as forgery);
+  webmail origin with an unauthenticated From at a domain unrelated to the webmail
+  (`webmail-origin`, `from-mismatch`).
 * identified: reply-able, DKIM or SPF passes aligned with From (or DMARC passes), at a
   corporate/academic/government/isp domain.
 * pseudonymous: everything else that is reply-able (free mail, mobile, unauthenticated).
@@ -335,15 +336,13 @@ async def assess(
     # -- Reply-To elsewhere
     if other_replies:
         reasons.add("reply-to-differs")
-    reply_at_provider = False
     for domain in reply_domains:
         rcls = lists.list_class(domain)
         if rcls == "disposable" or (rcls is None and paths.get(domain) == NO_MX):
             reasons.add("disposable")
             anonymous = True
         if rcls in ("freemail", "mobile") and cls not in ("freemail", "mobile"):
-            reasons.add(rcls)
-            reply_at_provider = True
+            reasons.add("reply-to-%s" % rcls)  # replies leave the organisation: worth a look
         anonymous |= _path_reasons(domain, paths.get(domain, OK), lists, reasons)
 
     # -- authenticity
@@ -354,9 +353,7 @@ async def assess(
         reasons.add("dmarc-fail")
         anonymous = True
     if auth.spf == "fail":
-        reasons.add("spf-fail")
-        if _aligned(auth.spf_domain, from_domain) and not authenticated:
-            anonymous = True  # the From domain itself says this host may not send for it
+        reasons.add("spf-fail")  # a reason, not a verdict: only DMARC says "treat as forged"
     if any(r == "fail" for r, _ in auth.dkim):
         reasons.add("dkim-fail")
     if dkim_aligned:
@@ -395,7 +392,7 @@ async def assess(
 
     if anonymous:
         verdict = "anonymous"
-    elif authenticated and cls in ORGANISATION_CLASSES and not reply_at_provider:
+    elif authenticated and cls in ORGANISATION_CLASSES:
         verdict = "identified"
     else:
         verdict = "pseudonymous"
