@@ -9,67 +9,18 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
 from addon_doubles import fixture_bytes
+from addon_gateway import Gateway
 from addons.demo_page import AGENT, CUSTOMER, ORIGINAL_ID, REPLY_BODY, SUBJECT
-from addons.demo_webmail import DemoWebmail, remember_original
+from addons.demo_webmail import DemoWebmail
 
 CHANGED = "Re: お問い合わせの件"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"mitmdump exited {proc.returncode}: {proc.stdout.read().decode(errors='replace')}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("mitmdump did not start listening")
-
-
-@dataclass
-class Gateway:
-    proxy: str
-    api: DemoWebmail        # an allowed API host
-    other: DemoWebmail      # not an API host: must not be judged
-    state: Path
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    state = tmp_path_factory.mktemp("state")
-    remember_original(state)
-    port = free_port()
-    with DemoWebmail() as api, DemoWebmail() as other:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "proxy", "addons", "--state-dir", str(state), "--listen-port", str(port),
-             "--api-host", f"127.0.0.1:{api.port}", "--", "--set", "termlog_verbosity=warn"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            wait_listening(port, proc)
-            yield Gateway(f"http://127.0.0.1:{port}", api, other, state)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
 
 
 def gmail(subject_changed: bool) -> tuple[str, bytes, str]:
