@@ -409,7 +409,7 @@ class GatewayProcess:
 def swaks(port: int, subject: str, *, data: Path | None = None, sender: str = "sato@support.example") -> str:
     args = ["swaks", "--server", "127.0.0.1", "--port", str(port), "--from", sender,
             "--to", "tanaka@customer.example", "--helo", "agent.test", "--timeout", "20"]
-    args += ["--data", str(data)] if data else ["--header", f"Subject: {subject}", "--body", "Dear customer"]
+    args += ["--data", f"@{data}"] if data else ["--header", f"Subject: {subject}", "--body", "Dear customer"]
     r = subprocess.run(args, capture_output=True, text=True, timeout=60)
     return r.stdout + r.stderr
 

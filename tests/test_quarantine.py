@@ -7,6 +7,7 @@ import email
 import json
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -312,3 +313,76 @@ def test_two_releasers_cannot_both_send(state: Path, sink: Sink) -> None:
     assert sorted(r.ok for r in results) == [False, True]
     assert len(sink.messages) == 1
     assert "being released" in [r for r in results if not r.ok][0].text
+
+
+# --- end to end: swaks → gateway → hold → release/refuse → aiosmtpd sink ------------------------
+
+
+def test_e2e_swaks_hold_then_release_and_refuse(tmp_path: Path, sink: Sink) -> None:
+    from test_faults import GatewayProcess, final_reply, hold_id_in, swaks
+
+    state = tmp_path / "var"
+    eml = tmp_path / "reply.eml"
+    eml.write_bytes(b"From: sato@support.example\r\nTo: tanaka@customer.example\r\nSubject: Re: HOLDME order\r\n"
+                    b"Message-ID: <e2e-1@support.example>\r\n\r\nDear customer,\r\nthank you.\r\n")
+    gw = GatewayProcess(tmp_path, state, sink.port).start()
+    try:
+        first = final_reply(swaks(gw.port, "", data=eml))
+        assert "250 2.0.0 held for review: quote-altered" in first
+        second = final_reply(swaks(gw.port, "HOLDME second"))
+        assert sink.messages == []
+        a, b = hold_id_in(first), hold_id_in(second)
+        r = run("held", "list", "--config", str(gw.cfg))
+        assert a in r.stdout and b in r.stdout
+        stored = (state / "held" / f"{a}.eml").read_bytes()
+        assert stored.startswith(eml.read_bytes())   # swaks adds one CRLF of its own at the end
+        r = run("held", "release", a, "--operator", "suzuki", "--config", str(gw.cfg))
+        assert r.returncode == 0, r.stdout + r.stderr
+        [got] = sink.messages
+        assert got.content == stored and got.rcpt_tos == ["tanaka@customer.example"]
+        r = run("held", "refuse", b, "--reason", "keep the customer's subject", "--operator", "suzuki",
+                "--config", str(gw.cfg))
+        assert r.returncode == 0, r.stdout + r.stderr
+        notice = sink.messages[1]
+        assert notice.rcpt_tos == ["sato@support.example"]
+        text = next(p for p in email.message_from_bytes(notice.content).walk() if p.get_content_type() == "text/plain")
+        assert "keep the customer's subject" in text.get_payload(decode=True).decode()
+    finally:
+        gw.stop()
+    outcomes = [(x["door"], x["outcome"], x.get("operator")) for x in audit.iter_records(state / "audit")]
+    assert outcomes == [("submission", "held", None), ("submission", "held", None),
+                        ("release", "released", "suzuki"), ("release", "refused", "suzuki")]
+    r = run("audit", "verify", "--state-dir", str(state))
+    assert r.returncode == 0 and "OK: 4 records" in r.stdout
+    r = run("audit", "search", "--state-dir", str(state), "--message-id", "e2e-1@support.example", "--format", "json")
+    assert [json.loads(x)["outcome"] for x in r.stdout.splitlines()] == ["held", "released"]
+
+
+def test_e2e_delay_send_goes_out_unless_called_back_by_mail(tmp_path: Path, sink: Sink) -> None:
+    from test_faults import GatewayProcess, final_reply, hold_id_in, swaks
+
+    state = tmp_path / "var"
+    gw = GatewayProcess(tmp_path, state, sink.port, delay=1.5, interval=0.1).start()
+    try:
+        keep = final_reply(swaks(gw.port, "Re: DELAYME keep"))
+        stop = final_reply(swaks(gw.port, "Re: DELAYME oops wrong customer"))
+        assert "will be sent in 1 s" in keep
+        sid = hold_id_in(stop)
+        other = final_reply(swaks(gw.port, f"CANCEL {sid}", sender="eve@support.example"))
+        assert "550 5.7.0 replyguard: cannot cancel: no held message" in other
+        cancel = final_reply(swaks(gw.port, f"CANCEL {sid}"))
+        assert "250 2.0.0 replyguard: cancelled" in cancel, cancel
+        got = sink.wait_for(1, timeout=10)
+        time.sleep(0.5)
+    finally:
+        gw.stop()
+    assert len(got) == 1 and len(sink.messages) == 1
+    assert b"Subject: Re: DELAYME keep" in sink.messages[0].content
+    assert held_ids(state) == []
+    outcomes = [x["outcome"] for x in audit.iter_records(state / "audit")]
+    assert sorted(outcomes) == sorted(["delayed", "delayed", "command", "cancelled", "command", "released-delayed"])
+    assert audit.verify(state / "audit").ok
+
+
+def held_ids(state: Path) -> list[str]:
+    return [h.id for h in Quarantine(state / "held").all()]
