@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from proxy.customers import DEFAULT_HONORIFICS, CustomerIndex, Match, fold_key, name_keys
+from proxy.customers import DEFAULT_HONORIFICS, CustomerIndex, Match, fold, name_keys
 from proxy.message import ParsedMessage
 from proxy.policy.model import Context, Hit
 
@@ -59,14 +59,15 @@ def _recipient_names(message: ParsedMessage) -> set[str]:
 
 
 def _body_line(message: ParsedMessage, match: Match) -> str:
-    key = match.key.replace(" ", "")
+    """"body line N" for the own line holding the match ("body" when it spans lines)."""
+    needle = match.text.lower()
     for number, line in message.own_lines:
-        if key in fold_key(line).replace(" ", ""):
+        if needle in fold(line).lower():
             return f"body line {number}"
     return "body"
 
 
-def _hit(message: ParsedMessage, match: Match, where: str, index: CustomerIndex) -> Hit:
+def _hit(match: Match, where: str) -> Hit:
     kind_en, kind_ja = _KIND_EN[match.kind], _KIND_JA[match.kind]
     place_en = "the subject" if where == "subject" else where
     place_ja = "件名" if where == "subject" else ("本文" if where == "body" else f"本文{where.split()[-1]}行目")
@@ -113,7 +114,7 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
             if (m.kind, m.key) in seen:
                 continue
             seen.add((m.kind, m.key))
-            hits.append(_hit(message, m, where if where == "subject" else _body_line(message, m), index))
+            hits.append(_hit(m, where if where == "subject" else _body_line(message, m)))
             if len(hits) >= MAX_HITS:
                 return hits
     return hits

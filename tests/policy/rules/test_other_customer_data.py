@@ -1,0 +1,89 @@
+"""other-customer-data: firing and quiet cases side by side over real .eml replies (UTF-8,
+Shift_JIS, ISO-2022-JP, EUC-JP, base64), a customers CSV with an extra column and two
+customers sharing the surname 青木, and the 12 example threads."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from proxy.customers import CustomerIndex
+from proxy.message import parse
+from proxy.policy.model import Context
+from proxy.policy.rules import other_customer_data
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "other-customer-data"
+EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
+INDEX = CustomerIndex.from_csv(FIXTURES / "customers.csv")
+
+
+def run(case: str, settings: dict | None = None, index: CustomerIndex | None = INDEX) -> list:
+    return other_customer_data.check(parse((FIXTURES / f"{case}.eml").read_bytes()),
+                                     Context(customers=index), settings or {})
+
+
+@pytest.mark.parametrize("case, where, evidence", [
+    ("ja-other-email", "body line 5", "kosuke.aoki@example.jp"),
+    ("ja-other-phone-fullwidth-sjis", "body line 6", "03-5678-1122"),          # ０３－５６７８－１１２２
+    ("ja-other-phone-plus81-iso2022jp", "body line 5", "+81 3 5678 1122"),
+    ("ja-other-customer-id-fullwidth", "body line 5", "c-200575"),             # ｃ－２００５７５
+    ("ja-greeting-wrong-name", "body line 1", "前田 彩花"),                     # greeting another customer
+    ("ja-surname-with-honorific", "body line 5", "森田様"),
+    ("ja-full-name-no-space-fullwidth-kana-honorific", "body line 5", "前田彩花"),
+    ("ja-name-in-subject", "subject", "森田 俊介"),
+    ("ja-two-customers-in-to-cc", "To/Cc", "shunsuke.morita@example.co.jp"),
+    ("en-ms-surname", "body line 3", "Ms. Wilson"),
+    ("en-full-name-upper-case", "body line 3", "EMMA WILSON"),
+])
+def test_fires(case: str, where: str, evidence: str) -> None:
+    hits = run(case)
+    assert len(hits) == 1, hits
+    (hit,) = hits
+    assert hit.where == where
+    assert evidence in hit.evidence
+    assert hit.evidence in hit.detail["en"] and hit.evidence in hit.detail["ja"]
+
+
+@pytest.mark.parametrize("case", [
+    "ja-recipient-own-data",                # the recipient's own name, phone, id, address
+    "ja-place-and-shop-names",              # 青木ヶ原, 森田屋さん, 前田町, 石田三成
+    "ja-shared-surname-recipient",          # 青木様 to 青木 美咲 while 青木 康介 is another customer
+    "ja-other-data-only-in-quote",          # the customer's own quoted words and attribution
+    "ja-given-name-alone",                  # 彩花さん: a given name is not enough
+    "ja-longer-numbers",                    # 03-5678-11223, R-0356781122-1, C-2005750
+    "ja-unlisted-recipient-same-surname",   # 前田 一郎 (not a customer) greeted as 前田様
+    "en-recipient-and-attribution",         # Mr. Grant, Oliver Grant, "Emma from our team"
+])
+def test_quiet(case: str) -> None:
+    assert run(case) == []
+
+
+def test_no_customer_data_no_finding() -> None:
+    assert run("ja-other-email", index=None) == []
+    assert run("ja-other-email", index=CustomerIndex.from_rows([])) == []
+
+
+def test_honorifics_setting() -> None:
+    assert run("ja-surname-with-honorific", {"honorifics": ("さん",)}) == []     # 様 not configured
+    assert run("en-ms-surname", {"honorifics": ("Mr.", "Mrs.")}) == []
+
+
+def test_to_cc_names_both_customers_and_body_still_checked() -> None:
+    hits = run("ja-two-customers-in-to-cc")
+    assert "takuya.hasegawa@example.net" in hits[0].evidence
+    assert "2" in hits[0].detail["en"]
+
+
+def _examples() -> list[str]:
+    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
+
+
+@pytest.mark.parametrize("case", _examples())
+def test_example_threads(case: str) -> None:
+    d = EXAMPLES / case
+    expect = yaml.safe_load((d / "expect.yaml").read_text())
+    index = CustomerIndex.from_csv(EXAMPLES / "customers.csv")
+    hits = other_customer_data.check(parse((d / "reply.eml").read_bytes()),
+                                     Context(original=parse((d / "original.eml").read_bytes()), customers=index), {})
+    assert bool(hits) == (other_customer_data.ID in expect["rules"]), hits
