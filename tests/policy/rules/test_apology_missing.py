@@ -1,0 +1,92 @@
+"""apology-missing: firing and quiet cases side by side over real .eml pairs (ISO-2022-JP,
+Shift_JIS, UTF-8 QP, HTML-only), with the classification handed in or made by the rule itself,
+and the 12 example threads."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from proxy.message import parse
+from proxy.policy.model import Context
+from proxy.policy.rules import apology_missing
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "apology-missing"
+EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
+COMPLAINT = SimpleNamespace(category="complaint")
+QUESTION = SimpleNamespace(category="question")
+
+
+def load(case: str):
+    return (parse((FIXTURES / f"{case}.original.eml").read_bytes()),
+            parse((FIXTURES / f"{case}.reply.eml").read_bytes()))
+
+
+def run(case: str, complaint=None, settings: dict | None = None) -> list:
+    original, reply = load(case)
+    return apology_missing.check(reply, Context(original=original, complaint=complaint), settings or {})
+
+
+@pytest.mark.parametrize("case, fires", [
+    ("ja-moushiwake-iso2022jp", False),        # 誠に申し訳ございません, ISO-2022-JP reply
+    ("ja-owabi-split-across-lines", False),    # お詫び / 申し上げます across a line break, QP
+    ("ja-gomeiwaku-sjis", False),              # ご迷惑をおかけいたしました, Shift_JIS
+    ("ja-html-only-apology", False),           # <b>申し訳ございません</b>
+    ("ja-question-without-apology", False),    # not a complaint: nothing to apologise for
+    ("en-we-apologize", False),
+    ("en-apologies", False),
+    ("en-so-sorry-upper-case", False),
+    ("en-apologising-british", False),
+    ("ja-fix-without-apology", True),
+    ("ja-apology-only-in-quote", True),        # 申し訳ございません is only in the quoted earlier mail
+    ("en-thanks-without-apology", True),       # the customer's "Sorry to bother you" in the quote
+])
+@pytest.mark.parametrize("classified_by_door", [True, False])
+def test_fixture(case: str, fires: bool, classified_by_door: bool) -> None:
+    complaint = None
+    if classified_by_door:
+        complaint = QUESTION if case.startswith("ja-question") else COMPLAINT
+    hits = run(case, complaint)             # complaint=None: the rule classifies the original itself
+    assert bool(hits) == fires, hits
+    if fires:
+        (hit,) = hits
+        assert hit.where == "body"
+        assert hit.evidence.split(" / ")[0] in ("村上 奈々 様", "Dear Mr. Grant,")
+        assert hit.detail["ja"] and hit.detail["en"]
+
+
+def test_not_a_complaint_never_fires() -> None:
+    assert run("ja-fix-without-apology", QUESTION) == []
+    assert run("en-thanks-without-apology", {"category": "other"}) == []
+
+
+def test_no_original_no_finding() -> None:
+    _, reply = load("ja-fix-without-apology")
+    assert apology_missing.check(reply, Context(complaint=COMPLAINT), {}) == []
+
+
+@pytest.mark.parametrize("phrases, case, fires", [
+    (("apologise",), "en-we-apologize", False),          # stems: apologise ~ apologize
+    (("apologize",), "en-apologising-british", False),
+    (("apology",), "en-apologies", False),
+    (("sorry",), "en-we-apologize", True),
+    (("お詫び申し上げます",), "ja-owabi-split-across-lines", False),
+    (("申し訳ございません",), "ja-gomeiwaku-sjis", True),
+])
+def test_phrases_setting(phrases: tuple[str, ...], case: str, fires: bool) -> None:
+    assert bool(run(case, COMPLAINT, {"phrases": phrases})) == fires
+
+
+def _examples() -> list[str]:
+    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
+
+
+@pytest.mark.parametrize("case", _examples())
+def test_example_threads(case: str) -> None:
+    d = EXAMPLES / case
+    expect = yaml.safe_load((d / "expect.yaml").read_text())
+    hits = apology_missing.check(parse((d / "reply.eml").read_bytes()),
+                                 Context(original=parse((d / "original.eml").read_bytes())), {})
+    assert bool(hits) == (apology_missing.ID in expect["rules"]), hits
