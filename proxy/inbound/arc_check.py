@@ -40,7 +40,18 @@ class ArcResult:
 _SEAL_HEADERS = (b"arc-seal", b"arc-message-signature")
 
 
+def _header_block(raw: bytes) -> bytes:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        i = raw.find(sep)
+        if i >= 0:
+            return raw[:i]
+    return raw
+
+
 async def check_arc(raw: bytes, resolver: Resolver) -> ArcResult:
+    """Validate the ARC chain of `raw`; `none` fast when there is no ARC header at all."""
+    if b"arc-" not in _header_block(raw).lower():
+        return ArcResult("none", "none", reason="no ARC headers")
     try:
         arc = dkim.ARC(raw)
         max_instance, _ = arc.sorted_arc_headers()

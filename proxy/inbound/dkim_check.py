@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import binascii
+import functools
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -132,9 +133,10 @@ def _tag(sig: dict[bytes, bytes], name: bytes) -> str:
     return sig.get(name, b"").decode("ascii", "replace")
 
 
-def _header_sigs(raw: bytes) -> list[dict[bytes, bytes] | None]:
-    d = dkim.DKIM(raw)
-    return [signature_tags(v) for k, v in d.headers if k.lower() == b"dkim-signature"]
+@functools.lru_cache(maxsize=1024)
+def _parse_key(name: bytes, txt: bytes) -> tuple:
+    """dkimpy's key parsing, remembered: ASN.1-decoding the same key for every message is waste."""
+    return dkim.evaluate_pk(name, txt)
 
 
 def _key_hashes(txt: bytes) -> set[str] | None:
@@ -145,8 +147,8 @@ def _key_hashes(txt: bytes) -> set[str] | None:
     return {h.strip().decode("ascii", "replace").lower() for h in tags[b"h"].split(b":")}
 
 
-def _verify_one(raw: bytes, idx: int, keys: dict[str, KeyLookup]) -> DkimResult:
-    d = dkim.DKIM(raw, minkey=MIN_KEY_BITS)
+def _verify_one(d: dkim.DKIM, idx: int, keys: dict[str, KeyLookup]) -> DkimResult:
+    """Verify signature `idx` of the parsed message `d` (one parse serves every signature)."""
     try:
         prep = d.verify_headerprep(idx)
     except dkim.DKIMException as exc:
@@ -171,7 +173,7 @@ def _verify_one(raw: bytes, idx: int, keys: dict[str, KeyLookup]) -> DkimResult:
     if not txt:
         return DkimResult("permerror", reason="no key at %s" % name, **base)
     try:
-        d.pk, d.keysize, d.ktag, d.seqtlsrpt = dkim.evaluate_pk(name.encode(), txt)
+        d.pk, d.keysize, d.ktag, d.seqtlsrpt = _parse_key(name.encode(), txt)
     except (dkim.KeyFormatError, binascii.Error, ValueError) as exc:
         return DkimResult("permerror", reason="bad key record at %s: %s" % (name, exc), **base)
     if d.pk is None:
@@ -203,9 +205,10 @@ def _verify_one(raw: bytes, idx: int, keys: dict[str, KeyLookup]) -> DkimResult:
 async def check_dkim(raw: bytes, resolver: Resolver) -> list[DkimResult]:
     """Verify every DKIM-Signature, top first; `[DkimResult("none")]` when unsigned."""
     try:
-        sigs = _header_sigs(raw)
+        d = dkim.DKIM(raw, minkey=MIN_KEY_BITS)
     except dkim.DKIMException as exc:  # unparsable header block
         return [DkimResult("permerror", reason="message format: %s" % exc)]
+    sigs = [signature_tags(v) for k, v in d.headers if k.lower() == b"dkim-signature"]
     if not sigs:
         return [DkimResult("none", reason="no DKIM-Signature")]
     names = []
@@ -220,4 +223,4 @@ async def check_dkim(raw: bytes, resolver: Resolver) -> list[DkimResult]:
         if name:
             names.append(name)
     keys = await prefetch_keys(names, resolver)
-    return [_verify_one(raw, i, keys) for i in range(len(sigs))]
+    return [_verify_one(d, i, keys) for i in range(len(sigs))]

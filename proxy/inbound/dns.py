@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import ipaddress
 import time
 from collections import OrderedDict
@@ -159,6 +160,7 @@ class _TypedLookups:
         return _budget_scope(seconds)
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_name(name: str) -> str:
     """Lower-case absolute-less form; raise DnsNameError for unqueryable names."""
     text = name.strip().rstrip(".").lower()
