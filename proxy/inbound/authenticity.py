@@ -102,6 +102,7 @@ def _pvalue(value: str) -> str:
 
 def _comment(text: str) -> str:
     text = "".join(ch if 0x20 <= ord(ch) < 0x7F else "?" for ch in text)
+    text = text.replace(";", ",")  # legal in a comment, but naive A-R readers split on it
     text = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     return " (%s)" % text[:120] if text else ""
 

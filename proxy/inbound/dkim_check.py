@@ -14,6 +14,7 @@ the step where it went wrong:
 * rsa-sha1 (RFC 8301 §3.1: never valid) or a hash the key's h= excludes
   (RFC 6376 §6.1.2 step 7) → `permerror`
 * body hash or signature mismatch → `fail`
+* signatures beyond the first MAX_SIGNATURES → `neutral` (not checked)
 
 `prefetch_keys()` is also used by the ARC check: fetch asynchronously, then
 hand dkimpy a dict-backed `dnsfunc`.
@@ -34,6 +35,7 @@ from proxy.inbound.dns import DnsError, DnsTempError, Resolver
 __all__ = ["DkimResult", "KeyLookup", "check_dkim", "prefetch_keys", "dnsfunc_from", "signature_tags"]
 
 MIN_KEY_BITS = 1024  # RFC 8301 §3.2: shorter RSA keys MUST NOT be considered valid
+MAX_SIGNATURES = 10  # RFC 6376 §6.1: verifiers MAY limit how many signatures they try (each costs DNS + CPU)
 MAX_KEY_BITS = 8192  # RFC 8301 asks verifiers for up to 4096; far larger keys only cost CPU (DoS)
 
 
@@ -211,8 +213,9 @@ async def check_dkim(raw: bytes, resolver: Resolver) -> list[DkimResult]:
     sigs = [signature_tags(v) for k, v in d.headers if k.lower() == b"dkim-signature"]
     if not sigs:
         return [DkimResult("none", reason="no DKIM-Signature")]
+    checked = sigs[:MAX_SIGNATURES]
     names = []
-    for sig in sigs:
+    for sig in checked:
         if sig is None:
             continue
         try:
@@ -223,4 +226,14 @@ async def check_dkim(raw: bytes, resolver: Resolver) -> list[DkimResult]:
         if name:
             names.append(name)
     keys = await prefetch_keys(names, resolver)
-    return [_verify_one(d, i, keys) for i in range(len(sigs))]
+    results = [_verify_one(d, i, keys) for i in range(len(checked))]
+    for sig in sigs[MAX_SIGNATURES:]:
+        results.append(
+            DkimResult(
+                "neutral",
+                _tag(sig or {}, b"d").lower(),
+                _tag(sig or {}, b"s"),
+                "not checked: more than %d signatures" % MAX_SIGNATURES,
+            )
+        )
+    return results

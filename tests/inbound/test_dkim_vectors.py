@@ -91,3 +91,17 @@ def test_tampered_header_fails_signature():
 def test_unsigned_is_none():
     got = asyncio.run(check_dkim(b"From: a@b.example\r\nSubject: hi\r\n\r\nbody\r\n", DictResolver({})))
     assert [r.result for r in got] == ["none"]
+
+
+def test_signatures_beyond_the_limit_are_not_checked():
+    """A message carrying many signatures cannot make us do unbounded DNS and RSA work."""
+    from proxy.inbound.dkim_check import MAX_SIGNATURES
+
+    sig, rest = SIGNED.read_bytes().split(b"From:", 1)  # the file starts with its one signature
+    raw = sig * (MAX_SIGNATURES + 2) + b"From:" + rest
+    resolver = DictResolver({KEY: [{"TXT": _txt({"file": "data/test.txt"})}]})
+    got = asyncio.run(check_dkim(raw, resolver))
+    assert len(got) == MAX_SIGNATURES + 2
+    assert all(r.result == "pass" for r in got[:MAX_SIGNATURES])
+    assert [r.result for r in got[MAX_SIGNATURES:]] == ["neutral", "neutral"]
+    assert resolver.queries == [(KEY, "TXT")]
