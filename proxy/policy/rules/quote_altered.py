@@ -11,7 +11,10 @@ breaks removed, so re-wrapping at new places, full-width spaces and HTML renderi
 do not matter), against the original's whole text (its own quotes and signature included,
 quote markers of any depth removed). Quote styles come from the parser: `>` lines of any
 depth, HTML blockquotes, and the un-prefixed original under an Outlook header block; the
-attribution and header lines ("On … wrote:", "差出人: …") are not quote text.
+attribution and header lines ("On … wrote:", "差出人: …") are not quote text, nor is an
+elision mark the agent put in ("（中略）", "[...]"), nor what clients add when they turn HTML into
+quoted text ("<mailto:…>", "[image: …]"). When the original has an HTML alternative, a quoted
+line may match its rendering instead of the plain part.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ import difflib
 import re
 from typing import Any, Mapping
 
-from proxy.message import ParsedMessage, normalize, quote_matches
+from proxy.message import ParsedMessage, decode_bytes, normalize, quote_matches, render_html
 from proxy.policy.model import Context, Hit
 
 ID = "quote-altered"
@@ -36,6 +39,34 @@ _WRAPPER_RE = re.compile(
     r"(?:-{3,}\s*(?:original message|元のメッセージ|転送されたメッセージ|forwarded message)\s*-{3,}"
     r"|\bwrote\s*:\s*$|書きました\s*[:：]?\s*$|<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$|^_{8,}\s*$)",
     re.IGNORECASE)
+
+
+# A line the agent put into the quote to say something was cut: "（中略）", "[...]", "(snip)".
+_ELISION_RE = re.compile(
+    r"^\s*[\[(（【〔<＜]?\s*(?:中略|略|後略|前略|以下略|以下省略|省略|snip(?:ped)?|\.{2,}|…+|・{2,})\s*[\])）】〕>＞]?\s*$",
+    re.IGNORECASE)
+# What a client adds when it turns the original's HTML into quoted text: Outlook's
+# "addr<mailto:addr>" and "text <https://…>", Gmail's "[image: …]", Outlook's "[cid:…]".
+_CLIENT_DECORATION_RE = re.compile(r"<(?:mailto:|https?://)[^<>\s]*>|\[(?:cid:|image:)[^\]]*\]", re.IGNORECASE)
+
+
+def _html_streams(original: ParsedMessage) -> list[str]:
+    """The original's HTML alternatives, rendered, as comparison streams: a reply written in
+    HTML quotes what the customer's client showed, which may differ from the plain part."""
+    if original.html:
+        return []
+    out: list[str] = []
+    for part in original.headers.walk():
+        if part.get_content_type() != "text/html":
+            continue
+        try:
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_param("charset")
+            text, _ = decode_bytes(payload if isinstance(payload, bytes) else b"", str(charset) if isinstance(charset, str) else None)
+            out.append(_stream(render_html(text)))
+        except Exception:  # noqa: BLE001 - a broken alternative only means one stream fewer
+            continue
+    return out
 
 
 def _dequote(line: str) -> str:
@@ -57,20 +88,28 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     original = context.original
     if original is None or not message.quote_spans:
         return []
-    stream: str | None = None
+    streams: list[str] | None = None
     for span in message.quote_spans:
         ok, _ = quote_matches(span.text, original.text)
         if ok:
             continue
-        if stream is None:
-            stream = _stream(original.text)
+        if streams is None:
+            streams = [_stream(original.text)]
         for offset, line in enumerate(span.text.split("\n")):
-            norm = normalize(_dequote(line))
-            if not norm or norm in stream:
+            text = _dequote(line)
+            norm = normalize(text)
+            if not norm or any(norm in s for s in streams):
                 continue
-            if _HEADER_LINE_RE.match(_dequote(line)) or _WRAPPER_RE.search(line):
+            if _HEADER_LINE_RE.match(text) or _WRAPPER_RE.search(line) or _ELISION_RE.match(text):
                 continue
-            quoted = _dequote(line).strip()
+            bare = normalize(_CLIENT_DECORATION_RE.sub("", text))
+            if not bare or any(bare in s for s in streams):
+                continue
+            if len(streams) == 1:
+                streams.extend(_html_streams(original))
+                if any(norm in s or bare in s for s in streams[1:]):
+                    continue
+            quoted = text.strip()
             number = span.start + offset
             was = _closest(quoted, original.text)
             en = f"Quoted line {number} of the reply is not in the customer's mail: '{quoted}'."

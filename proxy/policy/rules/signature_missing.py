@@ -9,7 +9,8 @@ name, phone number, …).
 Name matching ignores spacing, width and case: "大野 里美" == "大野　里美" == "大野里美",
 "Hannah Scott" == "HANNAH SCOTT" == "Scott, Hannah" (reversed order with or without a comma,
 as lists and romanised Japanese names often have it). Parenthesised parts of the display
-name ("大野 里美 (ミナト家電)") and anything after a "|" or "/" are not part of the name.
+name ("大野 里美 (ミナト家電)") and anything after a "|" or "/" are not part of the name; a
+display name of three or more words ("ミナト家電 大野 里美") is carried when all its words are.
 
 A name only in the greeting or the first line ("大野です") does not count: the signature is
 the parser's signature block and the closing paragraphs of the own text (the first
@@ -66,6 +67,19 @@ def sender_name(message: ParsedMessage) -> str | None:
     return " ".join(words) or None
 
 
+def _name_tokens(name: str) -> list[str]:
+    return [_fold(t) for t in _TOKEN_SPLIT_RE.split(unicodedata.normalize("NFKC", name)) if _fold(t)]
+
+
+def _carries_name(block: str, name: str) -> bool:
+    """The whole name in one piece ("大野里美", "scotthannah"), or — for a display name with
+    a company or team in it ("ミナト家電 大野 里美") — every one of its words in the block."""
+    if any(f in block for f in _name_forms(name)):
+        return True
+    tokens = _name_tokens(name)
+    return len(tokens) >= 3 and all(t in block for t in tokens)
+
+
 def _name_forms(name: str) -> set[str]:
     tokens = [t for t in _TOKEN_SPLIT_RE.split(unicodedata.normalize("NFKC", name).casefold()) if t]
     forms = {_fold(name)}
@@ -111,7 +125,7 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     required = [str(r) for r in (settings.get("required_lines") or REQUIRED_LINES) if str(r).strip()]
     blocks = signature_blocks(message)
     folded = [_fold(b) for b in blocks]
-    missing_name = bool(name) and not any(f in b for f in _name_forms(name or "") for b in folded)
+    missing_name = bool(name) and not any(_carries_name(b, name or "") for b in folded)
     missing_lines = [r for r in required if not any(_fold(r) in b for b in folded)]
     if not missing_name and not missing_lines:
         return []

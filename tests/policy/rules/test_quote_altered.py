@@ -35,6 +35,9 @@ QUIET = [
     "en-thunderbird-nested",                          # quotes the original's own quote (>>)
     "en-outlook-header-block",                        # From:/Sent:/To:/Subject: block, not quote text
     "en-multipart-html-blockquote",                   # plain + HTML, QP, rendering whitespace
+    "ja-elision-marker",                              # （中略） and [...] put in by the agent
+    "en-outlook-mailto-decoration",                   # addr<mailto:addr>, url<url> added by Outlook
+    "en-quotes-html-alternative",                     # quotes the original's HTML part, not its plain part
 ]
 FIRING = [
     ("ja-quantity-changed", "quote line 6", "3個注文したいのですが"),

@@ -32,11 +32,13 @@ def run(case: str, settings: dict | None = None) -> list:
     ("en-no-display-name", False),              # From hannah.scott@…: the local part is the name
     ("en-role-address-no-name", False),         # support@…: no person's name to require
     ("en-html-only", False),                    # Hannah&nbsp;Scott in an HTML-only reply
+    ("ja-display-name-with-team-words", False), # From "ミナト家電 大野 里美": all its words are there
     ("en-no-signature", True),
     ("en-name-only-in-first-line", True),       # the opening line is not a signature
     ("ja-colleague-signature", True),           # 平野 潤's template, From 大野 里美
     ("ja-name-only-in-introduction", True),     # お客様相談室の大野 里美です。 at the top only
     ("ja-surname-only", True),                  # 担当：大野 — the name in From is 大野 里美
+    ("ja-display-name-with-team-words-colleague", True),
 ])
 def test_fixture(case: str, fires: bool) -> None:
     hits = run(case)
