@@ -32,7 +32,6 @@ from typing import Iterator, Mapping, Protocol, Sequence
 
 import dns.asyncresolver
 import dns.exception
-import dns.flags
 import dns.name
 import dns.rdatatype
 import dns.resolver

@@ -119,8 +119,8 @@ def _check_domain_spec(spec: str) -> None:
     if not _ASCII_VISIBLE.match(spec):
         raise _PermError("domain-spec with non-visible or non-ASCII characters")
     _check_macro_string(spec)
-    if spec.endswith("}") and _MACRO_RE.search(spec) and re.search(r"%\{[^}]*\}\Z", spec):
-        return  # ends in a macro-expand
+    if re.search(r"%\{[^}]*\}\Z", spec):
+        return  # domain-end may be a macro-expand
     body = spec[:-1] if spec.endswith(".") else spec
     if "." not in body:
         raise _PermError("domain-spec %r has no top label" % spec)
@@ -336,7 +336,8 @@ def _truncate(name: str) -> str:
     return name
 
 
-async def _target(d: _Directive | None, spec: str | None, s: _Session, domain: str) -> str:
+async def _target(spec: str | None, s: _Session, domain: str) -> str:
+    """The domain a mechanism or modifier names: its expanded domain-spec, else <domain>."""
     if spec is None:
         return domain
     return _truncate(await _expand(spec, s, domain))
@@ -446,7 +447,7 @@ async def _check_host(s: _Session, domain: str, depth: int = 0) -> tuple[str, st
             return result, explanation, d.text, "matched %s at %s" % (d.text, domain)
     if rec.redirect is not None and not any(d.name == "all" for d in rec.directives):
         s.count_term()
-        target = await _target(None, rec.redirect, s, domain)
+        target = await _target(rec.redirect, s, domain)
         if not _valid_domain(target):
             raise _PermError("redirect to invalid domain %r" % target)
         result, explanation, term, reason = await _check_host(s, target, depth + 1)
@@ -463,7 +464,7 @@ async def _matches(d: _Directive, s: _Session, domain: str, depth: int) -> bool:
         assert d.network is not None
         return s.ip.version == d.network.version and s.ip in d.network
     s.count_term()
-    target = await _target(d, d.domain_spec, s, domain)
+    target = await _target(d.domain_spec, s, domain)
     if d.name == "a":
         return any(_in(s.ip, a, d.cidr4, d.cidr6) for a in await _addresses(s, target, void_counts=True))
     if d.name == "mx":
