@@ -84,6 +84,7 @@ QUESTIONS_JA = [
     "ポイントの有効期限はいつまでですか。",
     "海外の電圧には対応していませんか？",
     "修理してもらえますか。",
+    "まだ発送されていないようですが、いつ頃になりますか？配送日を教えていただけますか。",
     "注文のキャンセル方法を知りたいです。",
     "新しい型番との違いは何ですか？",
 ]
@@ -98,6 +99,7 @@ QUESTIONS_EN = [
     "Is there a discount for students?",
     "Please let me know when the item will be back in stock.",
     "How long does delivery to Osaka take?",
+    "I was charged twice for invoice INV-1 this month. Could you check whether the second charge will be reversed?",
     "Which filter should I buy for the HM-300?",
     "I'd like to know if you deliver on Sundays.",
 ]

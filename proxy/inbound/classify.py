@@ -29,6 +29,7 @@ CUES_FILE = Path(__file__).with_name("complaint_cues.yaml")
 
 COMPLAINT_THRESHOLD = 0.5
 QUESTION_THRESHOLD = 0.45
+CLEAR_COMPLAINT = 0.65      # at or above this, a complaint wins even over a stronger question
 OTHER_RAISE = 0.3            # how far "other" cues (thanks, notices, links) raise both thresholds
 CONDITIONAL_FACTOR = 0.35    # weight kept by a dampened cue in a hypothetical sentence
 SUBJECT_FACTOR = 0.7         # the subject is the customer's words, but short and generic
@@ -177,7 +178,9 @@ def classify_text(body: str, subject: str = "", cues: tuple[_CueSpec, ...] | Non
     raising = {s.id for s in specs if s.raises}
     raise_by = OTHER_RAISE * noisy_or(c for c in best.values() if c.kind == "other" and c.id in raising)
     c, q, o = scores["complaint"], scores["question"], scores["other"]
-    if c >= COMPLAINT_THRESHOLD + raise_by:
+    # A polite report of one plain fact ("I was charged twice. Could you check?") asks more than
+    # it complains: a weak complaint must also outweigh the question to win.
+    if c >= COMPLAINT_THRESHOLD + raise_by and (c >= CLEAR_COMPLAINT or c >= q):
         category: Category = "complaint"
         score = c
     elif q >= QUESTION_THRESHOLD + raise_by:
