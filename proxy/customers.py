@@ -45,6 +45,14 @@ DEFAULT_HONORIFICS: tuple[str, ...] = (
     "Mr.", "Ms.", "Mrs.", "Miss", "Mx.", "Dr.", "Prof.",
 )
 
+# Words that take 様/さん as ordinary nouns ("奥様", "お客様", "皆さん", "大家さん"): when a
+# customer's surname happens to be one of them, "<word>様" still refers to no one in particular.
+COMMON_NOUNS_WITH_HONORIFIC = frozenset({
+    "奥", "神", "王", "皆", "客", "父", "母", "兄", "姉", "弟", "妹", "娘", "孫", "嫁", "婿", "殿", "姫", "仏",
+    "主人", "旦那", "息子", "大家", "家主", "同", "両", "各", "貴", "担当", "店員", "業者", "職人", "社長",
+    "会員", "先生", "隣", "坊", "若", "殿様", "神様",
+})
+
 _DASHES = "‐‑‒–—―−－﹘﹣ｰ˗⁃"
 _TILDES = "〜～∼"
 _FOLD_TABLE = str.maketrans({**{c: "-" for c in _DASHES}, **{c: "~" for c in _TILDES},
@@ -354,6 +362,9 @@ class CustomerIndex:
                         continue
                     b = q - length
                     prev = low[b - 1] if b > 0 else " "
+                    # "奥様", "お客様": a common noun, or a noun made polite with お/ご/御
+                    if cand in COMMON_NOUNS_WITH_HONORIFIC or prev in "おご御":
+                        break
                     # "大前田様" is not 前田: a kanji right before means a longer name, unless it
                     # is itself an honorific ("お客様前田様") or a name particle such as 々.
                     if _IDEOGRAPH_RE.match(prev) and not any(low.startswith(s, b - len(s)) for s in suffixes):

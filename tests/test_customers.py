@@ -107,3 +107,9 @@ def test_shared_surname_has_both_owners() -> None:
 def test_scan_empty_index_and_text() -> None:
     assert CustomerIndex.from_rows([]).scan("青木様 kosuke.aoki@example.jp 090-4411-2233") == []
     assert INDEX.scan("") == []
+
+
+def test_common_nouns_and_polite_prefix_are_not_surnames() -> None:
+    index = CustomerIndex.from_rows([{"name": "奥 真司"}, {"name": "客 太郎"}, {"name": "林 太"}])
+    assert [m.text for m in index.scan("奥様によろしくお伝えください。お客様各位。お林さん")] == []
+    assert [(m.kind, m.text) for m in index.scan("奥 真司様")] == [("name", "奥 真司")]

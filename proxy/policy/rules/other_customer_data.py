@@ -13,15 +13,17 @@ hyphens, width, +81), customer ids (case and width ignored, whole words).
 
 Who may be named: the reply's recipients — the customers whose address is in To/Cc, and the
 names in the To/Cc display names (a recipient missing from the customer list is still a
-recipient). A match is fine when *any* of its owners is a recipient: two customers named
-青木 share the surname, and "青木様" in a reply to one of them is the recipient.
+recipient), and the sender's own name (an agent may share a name with a customer). A match
+is fine when *any* of its owners is a recipient: two customers named 青木 share the surname,
+and "青木様" in a reply to one of them is the recipient. Rows with the same customer id are
+one person when counting the customers in To/Cc.
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Mapping
 
-from proxy.customers import DEFAULT_HONORIFICS, CustomerIndex, Match, fold, name_keys
+from proxy.customers import DEFAULT_HONORIFICS, Match, fold, name_keys
 from proxy.message import ParsedMessage
 from proxy.policy.model import Context, Hit
 
@@ -46,10 +48,11 @@ _KIND_JA = {"name": "氏名", "surname": "氏名", "email": "メールアドレ�
             "customer_id": "お客様番号"}
 
 
-def _recipient_names(message: ParsedMessage) -> set[str]:
-    """Folded full names and surnames from the To/Cc display names."""
+def _own_names(message: ParsedMessage) -> set[str]:
+    """Folded full names and surnames from the To/Cc display names — and the sender's own:
+    an agent who shares a name with some customer may still sign with it."""
     out: set[str] = set()
-    for a in message.recipients:
+    for a in message.recipients + ((message.from_,) if message.from_ else ()):
         if a.name:
             full, surname = name_keys(a.name)
             out |= full
@@ -80,24 +83,27 @@ def _hit(match: Match, where: str) -> Hit:
 
 def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any]) -> list[Hit]:
     index = context.customers
-    if not isinstance(index, CustomerIndex) or not len(index):
+    if index is None or not hasattr(index, "scan") or not len(index):
         return []
     honorifics = tuple(settings.get("honorifics") or HONORIFICS)
     hits: list[Hit] = []
 
     recipients: dict[int, str] = {}
+    people: dict[str, str] = {}       # one person may have several rows (same customer id)
     for a in message.recipients:
         for owner in index.by_email(a.addr):
             recipients.setdefault(owner, a.addr)
-    if len(recipients) >= 2:
-        shown = ", ".join(dict.fromkeys(recipients.values()))
-        en = (f"To/Cc put {len(recipients)} different customers in one mail ({shown}); each sees the others' "
+            person = index.customers[owner].customer_id.strip().lower() or f"#{owner}"
+            people.setdefault(person, a.addr)
+    if len(people) >= 2:
+        shown = ", ".join(dict.fromkeys(people.values()))
+        en = (f"To/Cc put {len(people)} different customers in one mail ({shown}); each sees the others' "
               f"address. Write to each customer separately (or use Bcc).")
-        ja = (f"To/Cc に別々のお客様 {len(recipients)} 名（{shown}）が入っており、互いのアドレスが見えてしまいます。"
+        ja = (f"To/Cc に別々のお客様 {len(people)} 名（{shown}）が入っており、互いのアドレスが見えてしまいます。"
               f"お客様ごとに別のメールでお送りください。")
         hits.append(Hit(evidence=shown, where="To/Cc", detail={"ja": ja, "en": en}))
 
-    allowed_names = _recipient_names(message)
+    allowed_names = _own_names(message)
     allowed_addrs = {a.addr for a in message.recipients}
     own = message.own_text
     if any(k in own for k in _ATTRIBUTION_CUES) and _ATTRIBUTION_RE.search(own):

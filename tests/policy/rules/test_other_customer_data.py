@@ -87,3 +87,22 @@ def test_example_threads(case: str) -> None:
     hits = other_customer_data.check(parse((d / "reply.eml").read_bytes()),
                                      Context(original=parse((d / "original.eml").read_bytes()), customers=index), {})
     assert bool(hits) == (other_customer_data.ID in expect["rules"]), hits
+
+
+def _rows(extra: list[dict[str, str]], replace: dict[str, dict[str, str]] | None = None) -> CustomerIndex:
+    import csv
+    with open(FIXTURES / "customers.csv", encoding="utf-8-sig") as f:
+        rows = [dict(r) for r in csv.DictReader(f)]
+    for r in rows:
+        r.update((replace or {}).get(r["name"], {}))
+    return CustomerIndex.from_rows(rows + extra)
+
+
+def test_agent_sharing_a_name_with_a_customer_may_sign_with_it() -> None:
+    index = _rows([{"name": "大野 里美", "email": "satomi.ono@example.jp", "phone": "", "customer_id": "C-300001"}])
+    assert run("ja-recipient-own-data", index=index) == []
+
+
+def test_rows_with_the_same_customer_id_are_one_person_in_to_cc() -> None:
+    index = _rows([], {"森田 俊介": {"customer_id": "C-201236"}})   # 森田's row is 長谷川's second address
+    assert run("ja-two-customers-in-to-cc", index=index) == []
