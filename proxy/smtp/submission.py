@@ -22,7 +22,6 @@ import base64
 import binascii
 import concurrent.futures
 import logging
-import re
 import socket
 import ssl
 from collections.abc import Callable
@@ -44,7 +43,8 @@ from proxy.smtp.upstream import Answer, Credentials, UpstreamSession, UpstreamUn
 log = logging.getLogger("replyguard.submission")
 
 _TERMINATOR = b"\r\n.\r\n"
-_LONG_LINE = re.compile(rb"[^\r\n]{999}")
+MAX_LINE = 998
+"""RFC 5322 2.1.1: at most 998 characters per line, CRLF excluded."""
 _READ_BLOCK = 1 << 18
 
 
@@ -167,9 +167,8 @@ class SubmissionProtocol(SMTP):
         content = body[2:]
         if limit and len(content) > limit:
             return None, replies.fmt(replies.TOO_BIG, limit=limit), len(content)
-        long_line = _LONG_LINE.search(content)
-        if long_line:
-            line_no = content.count(b"\n", 0, long_line.start()) + 1
+        if content and max(map(len, content.split(b"\n"))) > MAX_LINE + 1:  # +1: the CR; split is C-fast
+            line_no = next(i for i, ln in enumerate(content.split(b"\n"), 1) if len(ln.rstrip(b"\r")) > MAX_LINE)
             return None, replies.fmt(replies.LINE_TOO_LONG, line=line_no), len(content)
         return content, None, len(content)
 
