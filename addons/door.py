@@ -71,16 +71,66 @@ def request_body(flow: http.HTTPFlow) -> bytes:
         raise ShapeError(f"request body cannot be decoded: {exc}") from exc
 
 
+class Checker:
+    """Asks the Decider about each mail of one request and holds what the policy holds.
+
+    A request is all or nothing: if any of its mails is refused or held, none is sent.
+    """
+
+    def __init__(self, name: str, decider: Decider, holder: Holder | None = None):
+        self.name = name
+        self.decider = decider
+        self.holder = holder
+
+    def check(self, outgoing: list[Outgoing]) -> tuple[tuple[Judgement, ...], Refusal | None]:
+        """The judgements, and None (let the request through untouched) or the refusal."""
+        try:
+            judged = tuple(self._judge(o) for o in outgoing)
+        except Exception:  # a bug must not let unchecked mail through: fail closed, like SMTP's 451
+            log.exception("%s: decider failed", self.name)
+            return (), Refusal("tempfail", 503, TEMPFAIL, {o.key: TEMPFAIL for o in outgoing}, (), tuple(outgoing))
+        worst = max((j.verdict.action for j in judged), default=Action.ACCEPT)
+        if worst <= Action.WARN:
+            return judged, None
+        if worst is Action.HOLD and self.holder is not None:
+            try:
+                judged = tuple(self._hold(j) for j in judged)
+            except Exception:
+                log.exception("%s: hold queue failed", self.name)
+                return judged, Refusal("tempfail", 503, TEMPFAIL, {o.key: TEMPFAIL for o in outgoing}, judged,
+                                       tuple(outgoing))
+        texts = {j.outgoing.key: explain(j.verdict, j.hold_id) if j.verdict.action >= Action.HOLD else NOT_SENT
+                 for j in judged}
+        held = worst is Action.HOLD and all(j.hold_id for j in judged if j.verdict.action >= Action.HOLD)
+        summary = "\n".join(dict.fromkeys(texts.values()))
+        return judged, Refusal("held" if held else "rejected", 403, summary, texts, judged)
+
+    def _judge(self, outgoing: Outgoing) -> Judgement:
+        message = parse(outgoing.raw)
+        return Judgement(outgoing, message, self.decider(outgoing.envelope, message))
+
+    def _hold(self, judged: Judgement) -> Judgement:
+        if judged.verdict.action is not Action.HOLD or self.holder is None:
+            return judged
+        hold_id = self.holder.hold(judged.outgoing.raw, judged.outgoing.envelope, judged.verdict)
+        return Judgement(judged.outgoing, judged.message, judged.verdict, hold_id)
+
+
+def unreadable(exc: ShapeError) -> Refusal:
+    text = f"replyguard cannot read this send request, so it was not sent: {exc}"
+    return Refusal("unreadable", 400, text)
+
+
 class Door:
-    """Decides for one API's addon; keeps accepted judgements until the API has answered."""
+    """One API addon's side of a flow: which flows are its own, the Checker's decision, the
+    proxy's answer, and one audit record per mail — accepted ones once the API has answered."""
 
     def __init__(self, name: str, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None,
                  scope: Callable[[http.HTTPFlow], bool] | None = None):
         self.name = name
-        self.scope = scope
-        self.decider = decider
-        self.holder = holder
+        self.checker = Checker(name, decider, holder)
         self.auditor = auditor
+        self.scope = scope
         self.pending: dict[str, tuple[Judgement, ...]] = {}
 
     def ours(self, flow: http.HTTPFlow) -> bool:
@@ -102,54 +152,22 @@ class Door:
                 flow.kill()
 
     def check(self, flow: http.HTTPFlow, outgoing: list[Outgoing]) -> Refusal | None:
-        """None: let the request through untouched. Otherwise what to refuse it with."""
-        try:
-            judged = tuple(self._judge(o) for o in outgoing)
-        except Exception:  # a bug must not let unchecked mail through: fail closed, like SMTP's 451
-            log.exception("%s: decider failed", self.name)
-            return Refusal("tempfail", 503, TEMPFAIL, {o.key: TEMPFAIL for o in outgoing}, (), tuple(outgoing))
-        worst = max((j.verdict.action for j in judged), default=Action.ACCEPT)
-        self._note(flow, judged, worst.label)
-        if worst <= Action.WARN:
-            self.pending[flow.id] = judged
-            return None
-        if worst is Action.HOLD and self.holder is not None:
-            try:
-                judged = tuple(self._hold(j) for j in judged)
-            except Exception:
-                log.exception("%s: hold queue failed", self.name)
-                return Refusal("tempfail", 503, TEMPFAIL, {o.key: TEMPFAIL for o in outgoing}, judged, tuple(outgoing))
-            self._note(flow, judged, worst.label)
-        texts = {j.outgoing.key: explain(j.verdict, j.hold_id) if j.verdict.action >= Action.HOLD else NOT_SENT
-                 for j in judged}
-        held = all(j.hold_id for j in judged if j.verdict.action >= Action.HOLD)
-        outcome = "held" if worst is Action.HOLD and held and self.holder else "rejected"
-        return Refusal(outcome, 403, "\n".join(dict.fromkeys(texts.values())), texts, judged)
-
-    def unreadable(self, exc: ShapeError) -> Refusal:
-        text = f"replyguard cannot read this send request, so it was not sent: {exc}"
-        return Refusal("unreadable", 400, text, {}, ())
-
-    def _judge(self, outgoing: Outgoing) -> Judgement:
-        message = parse(outgoing.raw)
-        return Judgement(outgoing, message, self.decider(outgoing.envelope, message))
-
-    def _hold(self, judged: Judgement) -> Judgement:
-        if judged.verdict.action is not Action.HOLD or self.holder is None:
-            return judged
-        hold_id = self.holder.hold(judged.outgoing.raw, judged.outgoing.envelope, judged.verdict)
-        return Judgement(judged.outgoing, judged.message, judged.verdict, hold_id)
-
-    def _note(self, flow: http.HTTPFlow, judged: tuple[Judgement, ...], action: str) -> None:
+        """None: let the request through untouched (audited when the API answers)."""
+        judged, refusal = self.checker.check(outgoing)
         flow.metadata["replyguard"] = {
             "door": self.name,
-            "action": action,
+            "action": max((j.verdict.action for j in judged), default=Action.ACCEPT).label,
             "verdicts": {j.outgoing.key: j.verdict.to_json() for j in judged},
             "hold_ids": {j.outgoing.key: j.hold_id for j in judged if j.hold_id},
         }
+        if refusal is None:
+            self.pending[flow.id] = judged
+        return refusal
+
+    unreadable = staticmethod(unreadable)
 
     def refuse(self, flow: http.HTTPFlow, refusal: Refusal, response: http.Response) -> None:
-        """Answer from the proxy (the API never sees the request) and audit each mail."""
+        """Answer from the proxy (the API never sees the request), then audit each mail."""
         flow.response = response
         flow.metadata.setdefault("replyguard", {"door": self.name, "verdicts": {}, "hold_ids": {}})
         flow.metadata["replyguard"]["outcome"] = refusal.outcome
@@ -182,6 +200,6 @@ class Door:
     def _audit(self, judged: Judgement, outcome: str, reply: str, detail: dict[str, str]) -> None:
         if self.auditor is None:
             return
+        extra = {"key": judged.outgoing.key, **({"hold_id": judged.hold_id} if judged.hold_id else {})}
         self.auditor.record(envelope=judged.outgoing.envelope, outcome=outcome, reply=reply,
-                            message=judged.message, verdict=judged.verdict,
-                            detail=dict(detail, key=judged.outgoing.key, **({"hold_id": judged.hold_id} if judged.hold_id else {})))
+                            message=judged.message, verdict=judged.verdict, detail={**detail, **extra})
