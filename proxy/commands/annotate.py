@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s.add_argument("--listen", metavar="HOST:PORT", help="listener address (default 127.0.0.1:10025)")
     s.add_argument("--lmtp", action="store_true", help="speak LMTP instead of SMTP on the listener")
     s.add_argument("--next-hop", metavar="HOST:PORT", help="where annotated mail goes (Postfix, Dovecot LMTP)")
+    s.add_argument("--next-hop-lmtp", action="store_true",
+                   help="the next hop speaks LMTP (Dovecot); --next-hop unix:/path for a socket")
     s.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     s.set_defaults(func=run_inbound)
 
@@ -121,6 +123,7 @@ def run_inbound(args: argparse.Namespace) -> int:
             timeouts=settings.timeouts,
             annotator=settings.annotator(),
             auditor=settings.auditor(),
+            next_hop_lmtp=settings.next_hop_lmtp,
         )
     )
     return 0
@@ -142,6 +145,7 @@ class Settings:
     listen: str
     lmtp: bool
     next_hop: Any  # proxy.config.UpstreamConfig | None
+    next_hop_lmtp: bool
     timeouts: Any  # proxy.config.TimeoutsConfig
     audit: Any  # proxy.config.AuditConfig
 
@@ -194,7 +198,9 @@ def inbound_settings(args: argparse.Namespace) -> Settings:
     state_dir = args.state_dir if (args.state_dir != DEFAULT_STATE_DIR or not args.config) else cfg.state_dir
     next_hop = inbound.next_hop
     hop_flag = getattr(args, "next_hop", None)
-    if hop_flag:
+    if hop_flag and hop_flag.startswith("unix:"):
+        next_hop = configmod.UpstreamConfig(host=hop_flag, port=24, tls="none", auth="none")
+    elif hop_flag:
         host, port = configmod.split_hostport(hop_flag, 25)
         next_hop = configmod.UpstreamConfig(host=host, port=port, tls="none", auth="none")
     listen = getattr(args, "listen", None) or inbound.listen
@@ -211,6 +217,7 @@ def inbound_settings(args: argparse.Namespace) -> Settings:
         remember=inbound.remember,
         listen=listen,
         lmtp=bool(getattr(args, "lmtp", False)) or inbound.protocol == "lmtp",
+        next_hop_lmtp=bool(getattr(args, "next_hop_lmtp", False)) or inbound.next_hop_protocol == "lmtp",
         next_hop=next_hop,
         timeouts=cfg.limits.timeouts,
         audit=getattr(cfg, "audit", None),

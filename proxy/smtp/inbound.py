@@ -35,7 +35,7 @@ from proxy.decision import Auditor, EnvelopeInfo
 from proxy.inbound.annotate import DEFAULT_BUDGET_S, Annotation, annotate_message
 from proxy.inbound.dns import Resolver
 from proxy.smtp import replies
-from proxy.smtp.upstream import UpstreamSession, UpstreamUnavailable
+from proxy.smtp.upstream import Answer, UpstreamSession, UpstreamUnavailable
 
 log = logging.getLogger("replyguard.inbound")
 
@@ -73,10 +73,159 @@ class Annotator:
         )
 
 
+class LmtpNextHop:
+    """A minimal LMTP client (RFC 2033) for a next hop such as Dovecot's LMTP service.
+
+    Why not the SMTP client: aiosmtplib speaks EHLO, and an LMTP server answers DATA once
+    per accepted recipient, which its API cannot return. Same surface as UpstreamSession
+    (connect/mail/rcpt/data/rset/close), except that `data` returns one Answer per
+    accepted recipient. Transport trouble becomes UpstreamUnavailable (the sender gets 4xx).
+    """
+
+    def __init__(self, host: str, port: int, timeouts: TimeoutsConfig, *, local_hostname: str | None = None,
+                 unix_path: str | None = None) -> None:
+        self.server = unix_path or "%s:%d" % (host, port)
+        self._host, self._port, self._unix = host, port, unix_path
+        self.timeouts = timeouts
+        self._name = local_hostname or socket.gethostname()
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._extensions: set[str] = set()
+        self._accepted = 0
+        self.in_transaction = False
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None and not self._writer.is_closing()
+
+    def supports(self, extension: str) -> bool:
+        return extension.lower() in self._extensions
+
+    def _unavailable(self, exc: BaseException, stage: str) -> UpstreamUnavailable:
+        self._drop()
+        log.warning("next hop %s: %s failed: %r", self.server, stage, exc)
+        if isinstance(exc, TimeoutError):
+            return UpstreamUnavailable(replies.fmt(replies.UPSTREAM_TIMEOUT, server=self.server))
+        why = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        if stage == "connect":
+            return UpstreamUnavailable(replies.fmt(replies.UPSTREAM_UNREACHABLE, server=self.server, why=why))
+        return UpstreamUnavailable(replies.fmt(replies.UPSTREAM_DROPPED, server=self.server))
+
+    def _drop(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+        self.in_transaction = False
+
+    async def _reply(self, timeout: float) -> Answer:
+        assert self._reader is not None
+        lines: list[bytes] = []
+        while True:
+            line = await asyncio.wait_for(self._reader.readline(), timeout)
+            if not line:
+                raise ConnectionResetError("connection closed")
+            lines.append(line.rstrip(b"\r\n"))
+            if line[3:4] != b"-":
+                break
+        code = int(lines[-1][:3])
+        text = "\n".join(l[4:].decode("utf-8", "replace") for l in lines)
+        return Answer(code, text)
+
+    async def _command(self, stage: str, line: bytes, timeout: float | None = None) -> Answer:
+        if not self.connected:
+            raise self._unavailable(ConnectionResetError("not connected"), stage)
+        assert self._writer is not None
+        try:
+            self._writer.write(line + b"\r\n")
+            await asyncio.wait_for(self._writer.drain(), timeout or self.timeouts.command)
+            return await self._reply(timeout or self.timeouts.command)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise self._unavailable(exc, stage) from None
+
+    async def connect(self) -> Answer | None:
+        if self.connected:
+            return None
+        try:
+            if self._unix:
+                opening = asyncio.open_unix_connection(self._unix)
+            else:
+                opening = asyncio.open_connection(self._host, self._port)
+            self._reader, self._writer = await asyncio.wait_for(opening, self.timeouts.connect)
+            greeting = await self._reply(self.timeouts.connect)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise self._unavailable(exc, "connect") from None
+        if greeting.code != 220:
+            self._drop()
+            return greeting
+        answer = await self._command("connect", b"LHLO " + self._name.encode("ascii", "replace"))
+        if not answer.ok:
+            self._drop()
+            return answer
+        self._extensions = {l.split(" ")[0].lower() for l in answer.message.split("\n")[1:] if l}
+        return None
+
+    async def mail(self, sender: str, options: list[str], *, utf8: bool = False) -> Answer:
+        if not self.connected:
+            refused = await self.connect()
+            if refused is not None:
+                return refused
+        addr = ("<%s>" % sender).encode("utf-8" if utf8 else "ascii", "surrogateescape")
+        answer = await self._command("MAIL", b" ".join([b"MAIL FROM:" + addr, *(o.encode("ascii") for o in options)]))
+        self.in_transaction = answer.ok
+        self._accepted = 0
+        return answer
+
+    async def rcpt(self, recipient: str, options: list[str], *, utf8: bool = False) -> Answer:
+        addr = ("<%s>" % recipient).encode("utf-8" if utf8 else "ascii", "surrogateescape")
+        answer = await self._command("RCPT", b" ".join([b"RCPT TO:" + addr, *(o.encode("ascii") for o in options)]))
+        if answer.ok:
+            self._accepted += 1
+        return answer
+
+    async def data(self, content: bytes) -> list[Answer]:
+        """Send the message; one answer per accepted recipient, in RCPT order."""
+        start = await self._command("DATA", b"DATA")
+        if start.code != 354:
+            self.in_transaction = False
+            return [start] * max(1, self._accepted)
+        assert self._writer is not None
+        lines = content.replace(b"\r\n", b"\n").split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        payload = b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n" for l in lines) + b".\r\n"
+        try:
+            self._writer.write(payload)
+            await asyncio.wait_for(self._writer.drain(), self.timeouts.data)
+            answers = [await self._reply(self.timeouts.data) for _ in range(max(1, self._accepted))]
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise self._unavailable(exc, "DATA") from None
+        self.in_transaction = False
+        return answers
+
+    async def rset(self) -> None:
+        if not self.connected:
+            return
+        self.in_transaction = False
+        try:
+            answer = await self._command("RSET", b"RSET")
+            if answer.code != 250:
+                self._drop()
+        except UpstreamUnavailable:
+            pass
+
+    async def close(self) -> None:
+        if self.connected:
+            try:
+                await self._command("QUIT", b"QUIT", timeout=1.0)
+            except UpstreamUnavailable:
+                pass
+        self._drop()
+
+
 class _NextHopMixin:
     """Per-connection state: the next-hop session, closed when the client goes away."""
 
-    next_hop: UpstreamSession | None = None
+    next_hop: "UpstreamSession | LmtpNextHop | None" = None
 
     def connection_lost(self, error: Exception | None) -> None:
         hop, self.next_hop = self.next_hop, None
@@ -106,8 +255,10 @@ class InboundHandler:
         lmtp: bool = False,
         hostname: str | None = None,
         auditor: Auditor | None = None,
+        next_hop_lmtp: bool = False,
     ) -> None:
         self.annotator = annotator
+        self.next_hop_lmtp = next_hop_lmtp
         self.next_hop_cfg = next_hop
         self.timeouts = timeouts
         self.lmtp = lmtp
@@ -149,9 +300,15 @@ class InboundHandler:
         except Exception:  # delivered already; a second delivery would be worse than a gap
             log.exception("inbound: could not write the audit record (%s)", outcome)
 
-    def _hop(self, server: Any) -> UpstreamSession:
+    def _hop(self, server: Any) -> Any:
         if server.next_hop is None:
-            server.next_hop = UpstreamSession(self.next_hop_cfg, self.timeouts, local_hostname=self.hostname)
+            cfg = self.next_hop_cfg
+            if self.next_hop_lmtp:
+                unix = cfg.host[len("unix:"):] if cfg.host.startswith("unix:") else None
+                server.next_hop = LmtpNextHop(cfg.host, cfg.port, self.timeouts, local_hostname=self.hostname,
+                                              unix_path=unix)
+            else:
+                server.next_hop = UpstreamSession(cfg, self.timeouts, local_hostname=self.hostname)
         return server.next_hop
 
     async def handle_MAIL(self, server: Any, session: Session, envelope: Envelope, address: str,
@@ -209,14 +366,21 @@ class InboundHandler:
             await self._audit(session, envelope, "tempfail", reply, None)
             return self._per_rcpt(envelope, reply)
         try:
-            answer = await hop.data(annotation.output)
+            result = await hop.data(annotation.output)
         except UpstreamUnavailable as exc:
             await self._audit(session, envelope, "tempfail", str(exc.reply), annotation)
             return self._per_rcpt(envelope, str(exc.reply))
-        reply = replies.from_upstream(answer.code, answer.message, utf8=bool(envelope.smtp_utf8))
-        outcome = "delivered" if answer.ok else ("tempfail" if 400 <= answer.code < 500 else "refused")
-        await self._audit(session, envelope, outcome, reply, annotation)
-        return self._per_rcpt(envelope, reply)
+        utf8 = bool(envelope.smtp_utf8)
+        answers: list[Answer] = result if isinstance(result, list) else [result]
+        texts = [replies.from_upstream(a.code, a.message, utf8=utf8) for a in answers]
+        worst = next((a for a in answers if not a.ok), answers[0])
+        outcome = "delivered" if worst.ok else ("tempfail" if 400 <= worst.code < 500 else "refused")
+        await self._audit(session, envelope, outcome, "\r\n".join(texts), annotation)
+        if self.lmtp and len(texts) == len(envelope.rcpt_tos):
+            return "\r\n".join(texts)  # LMTP both sides: each recipient gets its own answer
+        # One answer for all: the first failure, if any (documented: with an LMTP next hop
+        # behind an SMTP listener, a mixed result makes the sender retry or bounce them all).
+        return self._per_rcpt(envelope, texts[answers.index(worst)])
 
     def _per_rcpt(self, envelope: Envelope, reply: str) -> str:
         """LMTP answers DATA once per accepted recipient (RFC 2033 §4.2); SMTP once."""
@@ -301,9 +465,10 @@ async def serve_forever(
     timeouts: TimeoutsConfig,
     annotator: Callable[..., Any],
     auditor: Auditor | None = None,
+    next_hop_lmtp: bool = False,
 ) -> None:
-    """`replyguard inbound`: run until cancelled (Ctrl-C / SIGTERM)."""
-    handler = InboundHandler(annotator, next_hop, timeouts, lmtp=lmtp, auditor=auditor)
+    """`replyguard inbound`: run until SIGTERM / SIGINT."""
+    handler = InboundHandler(annotator, next_hop, timeouts, lmtp=lmtp, auditor=auditor, next_hop_lmtp=next_hop_lmtp)
     server = InboundServer(listen, handler, lmtp=lmtp)
     host, port = await server.start()
     log.info("inbound %s listening on %s:%d, next hop %s:%d", "LMTP" if lmtp else "SMTP", host, port,

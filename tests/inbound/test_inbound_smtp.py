@@ -179,3 +179,72 @@ def test_lmtp_listener_answers_per_recipient(signed, sink, dns, tmp_path):  # no
         assert "x-sender-class" in added_headers(sink.messages[0].content)
     finally:
         server.stop()
+
+
+class LmtpSink:
+    """A Dovecot-like LMTP next hop: DATA answered per recipient; `full@…` fails after DATA."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.lmtp import LMTP
+        from smtp_sinks import LoopThread
+
+        self.messages: list[tuple[list[str], bytes]] = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append((list(envelope.rcpt_tos), bytes(envelope.original_content or b"")))
+                return "\r\n".join(
+                    "452 4.2.2 <%s> mailbox full" % r if r.startswith("full@") else "250 2.0.0 <%s> saved" % r
+                    for r in envelope.rcpt_tos
+                )
+
+        self._lt = LoopThread("lmtp-sink")
+
+        async def serve():
+            import asyncio
+
+            return await asyncio.get_running_loop().create_server(
+                lambda: LMTP(Handler(), hostname="lmtp.test"), "127.0.0.1", 0)
+
+        self._server = self._lt.call(serve())
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        async def close():
+            self._server.close()
+
+        self._lt.call(close())
+        self._lt.close()
+
+
+def test_lmtp_both_sides_each_recipient_gets_the_next_hops_answer(signed, dns, tmp_path):  # noqa: F811
+    sink = LmtpSink()
+    server = Inbound("127.0.0.1:%d" % sink.port, dns, tmp_path, "--lmtp", "--next-hop-lmtp")
+    try:
+        msg = tmp_path / "in.eml"
+        msg.write_bytes(signed[0] + b".leading dot line\r\n")
+        result = swaks(server.address, msg, to="a@shop.example,full@shop.example", extra=("--protocol", "LMTP"))
+        assert re.search(r"<-\s+250 2\.0\.0 <a@shop\.example> saved", result.stdout), result.stdout
+        assert re.search(r"<\*\*\s+452 4\.2\.2 <full@shop\.example> mailbox full", result.stdout), result.stdout
+        rcpts, content = sink.messages[0]
+        assert rcpts == ["a@shop.example", "full@shop.example"]
+        assert "x-sender-anonymity" in added_headers(content)
+        assert b"\r\n.leading dot line\r\n" in content  # dot-stuffed by us, un-stuffed by the next hop
+    finally:
+        server.stop()
+        sink.stop()
+
+
+def test_smtp_listener_in_front_of_lmtp_next_hop(dns, tmp_path):
+    sink = LmtpSink()
+    server = Inbound("127.0.0.1:%d" % sink.port, dns, tmp_path, "--next-hop-lmtp")
+    try:
+        msg = tmp_path / "in.eml"
+        msg.write_bytes((FIXTURES / "slow-domain.eml").read_bytes().replace(b"slow.test", b"corp.test"))
+        result = swaks(server.address, msg)
+        assert result.returncode == 0, result.stdout
+        assert re.search(r"<-\s+250 2\.0\.0 <support@shop\.example> saved", result.stdout), result.stdout
+    finally:
+        server.stop()
+        sink.stop()
