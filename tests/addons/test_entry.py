@@ -83,3 +83,22 @@ def test_guards_judge_only_the_allowed_hosts(tmp_path: Path, host: str, port: in
         flow = gmail_flow(fixture_bytes("demo-reply-subject-changed.eml"), host, port)
         guard.request(flow)
     assert (flow.response is not None) is judged
+
+
+def test_hold_goes_to_the_real_hold_queue_and_the_agent_gets_its_id(tmp_path: Path) -> None:
+    default = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+    policy = tmp_path / "hold.yaml"
+    policy.write_text(default.read_text(encoding="utf-8").replace("action: reject", "action: hold", 1), encoding="utf-8")
+    state = tmp_path / "state"
+    remember_original(state)
+    options = ReplyguardOptions()
+    guard = GmailGuard(options, options, options, options.in_scope)
+    with taddons.context(options, guard) as tctx:
+        tctx.configure(options, replyguard_state_dir=str(state), replyguard_policy=str(policy))
+        flow = gmail_flow(fixture_bytes("demo-reply-subject-changed.eml"))
+        guard.request(flow)
+    hold_id = flow.metadata["replyguard"]["hold_ids"]["raw"]
+    message = json.loads(flow.response.content)["error"]["message"]
+    assert flow.response.status_code == 403 and f"hold id {hold_id}" in message and "NOT been sent" in message
+    assert (state / "held" / f"{hold_id}.eml").read_bytes() == fixture_bytes("demo-reply-subject-changed.eml")
+    assert [r["outcome"] for r in iter_records(state / "audit")] == ["held"]
