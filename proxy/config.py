@@ -209,6 +209,8 @@ class InboundConfig:
     protocol: Literal["smtp", "lmtp"] = "smtp"
     next_hop: UpstreamConfig | None = None
     """Where annotated mail goes (Postfix, Dovecot LMTP, ...), before-queue."""
+    next_hop_protocol: Literal["smtp", "lmtp"] = "smtp"
+    """lmtp for Dovecot's LMTP service (host `unix:/path` for its socket)."""
     remember: bool = True
     """Keep each annotated original in the store (<state_dir>/replyguard.db)."""
 
