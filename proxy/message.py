@@ -109,7 +109,7 @@ class ParsedMessage:
 # Declared label -> codecs to try in order. The first that decodes strictly wins. Labels are
 # compared case-insensitively with "_" and "-" unified. Shift_JIS is really CP932 in the wild
 # (NEC/IBM extensions: ①, ㈱, 髙); EUC-JP likewise (cp51932 ~ euc_jp + NEC row 13).
-_ISO2022JP = ("iso2022_jp", "@cp50220")
+_ISO2022JP = ("iso2022_jp", "@cp50220", "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_ext")
 _CHARSET_CHAINS: dict[str, tuple[str, ...]] = {
     **{k: _ISO2022JP for k in (
         "iso-2022-jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-2", "iso-2022-jp-3",
@@ -206,9 +206,10 @@ def _try_decode(data: bytes, codec: str) -> str | None:
     if codec == "@eucjp-ms":
         return _decode_eucjp_ms(data)
     try:
-        return data.decode(codec)
+        text = data.decode(codec)
     except (UnicodeDecodeError, LookupError):
         return None
+    return text[1:] if text.startswith("\ufeff") else text  # a UTF-8 BOM is not text
 
 
 _ESC_RE = re.compile(rb"\x1b(\(B|\(J|\(H|\(I|\$@|\$B|&@\x1b\$B|\$\(D|\$\(O|\$\(Q|\$\(P|\$A|\$\(C|\$\(B|\.A|\.F|N|\$\(@)")
@@ -370,6 +371,14 @@ def decode_words(value: str | None, problems: list[str] | None = None, where: st
         return ""
     value = _raw_to_str(value)
     value = _FOLD_RE.sub("", value)
+    if "\x1b" in value:
+        # raw ISO-2022-JP in a header, as old Japanese mailers send it: decode the escapes
+        decoded, problem = decode_bytes(value.encode("ascii", "replace"), "iso-2022-jp", where)
+        value = decoded
+        if problems is not None:
+            problems.append(f"{where}: raw ISO-2022-JP header (not an encoded-word); decoded")
+            if problem:
+                problems.append(problem)
     out: list[str] = []
     pos = 0
     pending: list[bytes] = []
@@ -427,6 +436,8 @@ def _ids(value: str | None) -> tuple[str, ...]:
 def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[Address, ...]:
     key = name.lower()
     values = [_FOLD_RE.sub("", _raw_to_str(v)) for k, v in msg.raw_items() if k.lower() == key]
+    values = [decode_bytes(v.encode("ascii", "replace"), "iso-2022-jp", name)[0] if "\x1b" in v else v
+              for v in values]
     if not values:
         return ()
     try:
@@ -607,7 +618,12 @@ class _HTMLText:
         self.cur_depth = self.depth
 
     def _soft_break(self) -> None:
-        if self.cur and "".join(self.cur).strip(" \t\r\n\xa0"):
+        content = "".join(self.cur)
+        if content.strip(" \t\r\n\xa0"):
+            self._break()
+        elif "\xa0" in content:
+            # <p>&nbsp;</p>, <div>&nbsp;</div>: how Outlook and webmail write an empty line
+            self.cur = []
             self._break()
         else:
             self.cur = []

@@ -482,3 +482,26 @@ def test_parse_never_raises_on_damaged_mail(noise: bytes, fixture: Path) -> None
     cut = len(noise) % (len(raw) + 1)
     for damaged in (raw[:cut] + noise, noise + raw[cut:], raw.replace(b"\r\n", noise[:3] or b"\n", 5)):
         parse(damaged)
+
+
+def test_html_outlook_desktop_ja():
+    m = load("html_outlook_desktop_ja.eml")
+    assert m.html and m.problems == ()
+    assert m.own_text.startswith("山田 太郎 様\n\nミナト家電の大野でございます。")  # <p>&nbsp;</p> is an empty line
+    assert m.signature is not None and "大野 里美" in m.signature
+    assert m.attribution is not None and m.attribution.splitlines()[1] == "差出人: 山田 太郎 <taro.yamada@example.jp>"
+    assert m.quotes == ("ミナト家電 御中\n・昨日買った扇風機の電源が入りません。\nどうすればよいですか。",)
+    assert "mso" not in m.text and "shapedefaults" not in m.text
+
+
+def test_raw_jis_in_headers():
+    m = load("raw_jis_header.eml")
+    assert m.subject == "生のJIS件名"
+    assert m.from_ is not None and m.from_.name == "山田" and m.from_.addr == "t@example.jp"
+    assert any("raw ISO-2022-JP" in p for p in m.problems)
+
+
+def test_utf8_bom_and_iso2022jp_2():
+    assert decode_bytes("\ufeffこんにちは".encode("utf-8"), "utf-8") == ("こんにちは", None)
+    text, problem = decode_bytes("Grüße 日本".encode("iso2022_jp_2"), "ISO-2022-JP-2")
+    assert text == "Grüße 日本" and problem is None
