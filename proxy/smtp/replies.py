@@ -179,9 +179,10 @@ def from_upstream(code: int, message: str, *, utf8: bool = False) -> str:
 def rejection(findings: Iterable[Finding], *, utf8: bool) -> str:
     """The `550 5.7.1` reply for a policy rejection: one line per finding.
 
-    Thunderbird shows the whole multi-line text; Outlook and some webmail show only one
-    line (see docs/clients.md), so the FIRST line is a complete, actionable sentence on its
-    own: what happened, which rule, what to do. Without SMTPUTF8 the English text
+    Thunderbird shows the whole multi-line text; Outlook shows the reply as one string that
+    starts with line 1; mutt's built-in SMTP shows only the last line (see docs/clients.md).
+    So the FIRST line is a complete, actionable sentence on its own (what happened, which
+    rule, what to do), and with several findings the LAST line also names them all. Without SMTPUTF8 the English text
     (`message_en`) is used and the Japanese text reaches the agent via the audit record /
     hold notice; with SMTPUTF8 the policy-language text (may be Japanese) is sent as is.
     """
@@ -198,4 +199,9 @@ def rejection(findings: Iterable[Finding], *, utf8: bool) -> str:
     more = f" (+{n - 1} more below)" if n > 1 else ""
     first = f"Not sent, fix and send again{more}: {text(items[0])}"
     lines = [first] + [text(f) for f in items[1:]]
+    if n > 1:
+        # mutt's built-in SMTP shows only the LAST line ("SMTP session failed: …"): make it
+        # name every problem too, so no client hides that there is more than one.
+        rules = ", ".join(dict.fromkeys(f.rule for f in items))
+        lines[-1] += f" ({n} problems: {rules})"
     return render(code, status, lines, utf8=utf8)

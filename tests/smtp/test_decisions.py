@@ -82,7 +82,8 @@ def test_reject_is_multiline_550_first_line_actionable_ascii(make_gateway, sink)
         assert code == 550
         assert lines[0] == ("5.7.1 Not sent, fix and send again (+1 more below): [subject-changed] "
                             'Subject differs from the customer\'s mail; keep it as "Re: order" and send again.')
-        assert lines[1] == "5.7.1 [signature-missing] No signature with your name; add your signature block."
+        assert lines[1] == ("5.7.1 [signature-missing] No signature with your name; add your signature block. "
+                            "(2 problems: subject-changed, signature-missing)")
         # the session goes on, and nothing reached the upstream
         assert c.noop()[0] == 250
     assert sink.messages == []
@@ -108,7 +109,8 @@ def test_reject_wire_format_and_utf8_when_negotiated(make_gateway, sink):
     assert err.code == 550
     first, second = err.message.split("\n")
     assert first.startswith("5.7.1 Not sent, fix and send again (+1 more below): [subject-changed] 件名が元のメールと違います。")
-    assert second == "5.7.1 [signature-missing] 署名がありません。氏名入りの署名を付けてください。"
+    assert second == ("5.7.1 [signature-missing] 署名がありません。氏名入りの署名を付けてください。 "
+                      "(2 problems: subject-changed, signature-missing)")
 
 
 def test_hold_without_holder_is_451_nothing_lost(make_gateway, sink):
