@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--api-host", action="append", default=[], metavar="HOST[:PORT]",
                    help="also intercept this host (your JMAP server, a test server); repeatable")
     p.add_argument("--confdir", metavar="DIR", help="mitmproxy confdir with replyguard's CA (default <state-dir>/mitmproxy)")
+    p.add_argument("--init-ca", action="store_true",
+                   help="only create replyguard's mitmproxy CA (if absent) and print the certificate to install")
     p.add_argument("mitmdump_args", nargs=argparse.REMAINDER, help="after --: passed to mitmdump as they are")
     p.set_defaults(func=run_addons)
 
@@ -41,6 +43,21 @@ def allow_host_patterns(hosts: list[str]) -> list[str]:
     return out
 
 
+def confdir_of(args: argparse.Namespace) -> Path:
+    return Path(args.confdir or Path(args.state_dir) / "mitmproxy")
+
+
+def init_ca(confdir: Path) -> Path:
+    """Create the CA mitmproxy signs its certificates with, named so it is recognisable in a
+    browser's or OS's certificate list; the directory is private to the user (it holds the key)."""
+    from mitmproxy.certs import CertStore
+
+    if not (confdir / "mitmproxy-ca.pem").exists():
+        CertStore.create_store(confdir, "mitmproxy", 2048, organization="replyguard", cn="replyguard mitmproxy CA")
+    os.chmod(confdir, 0o700)
+    return confdir / "mitmproxy-ca-cert.pem"
+
+
 def mitmdump_argv(args: argparse.Namespace) -> list[str]:
     """The full mitmdump command line for these arguments."""
     from addons import API_HOSTS
@@ -50,7 +67,7 @@ def mitmdump_argv(args: argparse.Namespace) -> list[str]:
         raise UsageError("mitmdump not found; install the extra: pip install -e '.[addons]'")
     if args.policy and not Path(args.policy).is_file():
         raise UsageError(f"{args.policy}: no such policy file")
-    confdir = args.confdir or str(Path(args.state_dir) / "mitmproxy")
+    confdir = confdir_of(args)
     argv = [mitmdump, "--listen-host", "127.0.0.1", "--listen-port", str(args.listen_port),
             "--set", f"confdir={confdir}", "-s", str(ENTRY),
             "--set", f"replyguard_state_dir={args.state_dir}"]
@@ -63,8 +80,11 @@ def mitmdump_argv(args: argparse.Namespace) -> list[str]:
 
 
 def run_addons(args: argparse.Namespace) -> int:
+    cert = init_ca(confdir_of(args))
+    if args.init_ca:
+        print(cert)
+        return 0
     argv = mitmdump_argv(args)
-    Path(args.state_dir).mkdir(parents=True, exist_ok=True)
     print("replyguard: " + " ".join(argv), file=sys.stderr, flush=True)
     os.execv(argv[0], argv)  # mitmdump takes over the process: signals and exit code are its own
     return 0  # not reached
