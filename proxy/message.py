@@ -1014,6 +1014,11 @@ def normalize(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE).split())
 
 
+# A line the agent puts in a quote to show that something was cut ("（中略）", "[snip]", "…")
+# is not a claim about what the customer wrote. Matched on the normalised line.
+_ELISION_RE = re.compile(r"^[~\-=]*[(\[<{【〔«]?(?:中略|略|以下略|後略|前略|省略|snip|snipped|\.{2,}|・{2,}|‥+)[)\]>}】〕»]?[~\-=]*$", re.I)
+
+
 def _dequote_line(line: str) -> str:
     return _QUOTE_PREFIX_RE.sub("", line, count=1)
 
@@ -1027,13 +1032,17 @@ def quote_matches(quote: str, original_text: str) -> tuple[bool, str | None]:
     forward from where the previous line matched (so whole lines may be trimmed away
     anywhere); a line found only earlier in the stream is also accepted (quoting out of
     order does not alter the text). Nested quotes match because the original's own quoted
-    text is part of its stream.
+    text is part of its stream. Elision marks on a line of their own ("（中略）", "[snip]",
+    "...") are skipped.
+
+    Known limit: a quoted line that is a *prefix or suffix* of an original line (the end of
+    a sentence cut off) still matches, because re-wrapping legitimately splits lines.
     """
     stream = "".join(normalize(_dequote_line(s)) for s in original_text.split("\n"))
     pos = 0
     for line in quote.split("\n"):
         norm = normalize(_dequote_line(line))
-        if not norm:
+        if not norm or _ELISION_RE.match(norm):
             continue
         found = stream.find(norm, pos)
         if found < 0:

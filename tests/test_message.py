@@ -505,3 +505,10 @@ def test_utf8_bom_and_iso2022jp_2():
     assert decode_bytes("\ufeffこんにちは".encode("utf-8"), "utf-8") == ("こんにちは", None)
     text, problem = decode_bytes("Grüße 日本".encode("iso2022_jp_2"), "ISO-2022-JP-2")
     assert text == "Grüße 日本" and problem is None
+
+
+@pytest.mark.parametrize("mark", ["（中略）", "[snip]", "...", "…", "〜略〜", "(略)", "-- snip --"])
+def test_elision_marks_in_quotes_are_not_alterations(mark):
+    original = "最初の行です。\n真ん中の行です。\n最後の行です。"
+    assert quote_matches(f"最初の行です。\n{mark}\n最後の行です。", original) == (True, None)
+    assert quote_matches(f"最初の行です。\n{mark}\n最後の行ですか。", original) == (False, "最後の行ですか。")
