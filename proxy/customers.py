@@ -223,9 +223,10 @@ class CustomerIndex:
         if have is None:
             table[key] = (code, idx)
             return
-        owners: dict[str, Owners] = {"": have[1]}
-        _add(owners, "", idx)
-        table[key] = (min(have[0], code), owners[""])
+        owners = _owners(have[1])
+        if idx not in owners:
+            owners += (idx,)
+        table[key] = (min(have[0], code), owners[0] if len(owners) == 1 else owners)
 
     # ---- construction ------------------------------------------------------------------
 
@@ -292,6 +293,10 @@ class CustomerIndex:
             if code == 1 or not _is_cjk(key):
                 # whole words only: "c-200118" not in "c-2001189", "emma wilson" not in "gemma wilsons"
                 if before in _ALNUM or after in _ALNUM:
+                    continue
+                # nor part of a hyphenated name: "emma wilson" in "emma wilson-smith"
+                if (after in "-'" and end + 2 < n and low[end + 2] in _ALNUM) or \
+                        (before in "-'" and start > 1 and low[start - 2] in _ALNUM):
                     continue
                 if code == 1 and after in "-_" and end + 2 < n and low[end + 2] in _ALNUM:
                     continue

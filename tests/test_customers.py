@@ -113,3 +113,9 @@ def test_common_nouns_and_polite_prefix_are_not_surnames() -> None:
     index = CustomerIndex.from_rows([{"name": "奥 真司"}, {"name": "客 太郎"}, {"name": "林 太"}])
     assert [m.text for m in index.scan("奥様によろしくお伝えください。お客様各位。お林さん")] == []
     assert [(m.kind, m.text) for m in index.scan("奥 真司様")] == [("name", "奥 真司")]
+
+
+def test_latin_names_are_not_part_of_hyphenated_names() -> None:
+    index = CustomerIndex.from_rows([{"name": "Emma Wilson"}])
+    assert [m.text for m in index.scan("Emma Wilson-Smith and Smith-Emma Wilson")] == []
+    assert [m.text for m in index.scan("Emma Wilson.")] == ["Emma Wilson"]

@@ -14,7 +14,8 @@ hyphens, width, +81), customer ids (case and width ignored, whole words).
 Who may be named: the reply's recipients — the customers whose address is in To/Cc, and the
 names in the To/Cc display names (a recipient missing from the customer list is still a
 recipient), and the sender's own name (an agent may share a name with a customer). A match
-is fine when *any* of its owners is a recipient: two customers named 青木 share the surname,
+is fine when *any* of its owners is a recipient (the original's author counts as one, even
+when the reply goes to another of their addresses): two customers named 青木 share the surname,
 and "青木様" in a reply to one of them is the recipient. Rows with the same customer id are
 one person when counting the customers in To/Cc.
 """
@@ -105,6 +106,17 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
 
     allowed_names = _own_names(message)
     allowed_addrs = {a.addr for a in message.recipients}
+    original = context.original
+    if original is not None:
+        # The customer who wrote the original is who this reply answers, even when it goes
+        # to their Reply-To or another address of theirs.
+        for a in ((original.from_,) if original.from_ else ()) + original.reply_to:
+            allowed_addrs.add(a.addr)
+            for owner in index.by_email(a.addr):
+                recipients.setdefault(owner, a.addr)
+            if a.name:
+                full, surname = name_keys(a.name)
+                allowed_names |= full | ({surname} if surname else set())
     own = message.own_text
     if any(k in own for k in _ATTRIBUTION_CUES) and _ATTRIBUTION_RE.search(own):
         own = _ATTRIBUTION_RE.sub("", own)

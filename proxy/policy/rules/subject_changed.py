@@ -80,6 +80,10 @@ def _strip_tags(text: str, tags: list[Any]) -> str:
     return text
 
 
+# What clients show for a mail without a subject; the same as none.
+NO_SUBJECT = frozenset({"(nosubject)", "nosubject", "(件名なし)", "件名なし", "(無題)", "無題", "(なし)"})
+
+
 def core(subject: str, prefixes: re.Pattern[str], tags: list[Any]) -> str:
     """The part of a subject that must not change: NFKC form, tags removed, leading reply
     prefixes removed (tags may sit between them: "[#12] Re: Re: …"), case and whitespace ignored."""
@@ -90,7 +94,8 @@ def core(subject: str, prefixes: re.Pattern[str], tags: list[Any]) -> str:
         if m is None or m.end() == 0:
             break
         text = _strip_tags(text[m.end():], tags)
-    return normalize(text).casefold()
+    result = normalize(text).casefold()
+    return "" if result in NO_SUBJECT else result
 
 
 def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any]) -> list[Hit]:

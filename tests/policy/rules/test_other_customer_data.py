@@ -106,3 +106,12 @@ def test_agent_sharing_a_name_with_a_customer_may_sign_with_it() -> None:
 def test_rows_with_the_same_customer_id_are_one_person_in_to_cc() -> None:
     index = _rows([], {"森田 俊介": {"customer_id": "C-201236"}})   # 森田's row is 長谷川's second address
     assert run("ja-two-customers-in-to-cc", index=index) == []
+
+
+def test_the_originals_author_is_a_recipient_at_any_address() -> None:
+    # To: takuya@home.example (no display name); the greeting names 長谷川 拓也, whose listed
+    # address is the one he wrote the original from.
+    assert len(run("ja-reply-to-other-address-of-author")) == 1
+    reply = parse((FIXTURES / "ja-reply-to-other-address-of-author.eml").read_bytes())
+    original = parse((FIXTURES / "ja-reply-to-other-address-of-author.original.eml").read_bytes())
+    assert other_customer_data.check(reply, Context(original=original, customers=INDEX), {}) == []

@@ -97,3 +97,13 @@ def test_example_threads(case: str) -> None:
     hits = subject_changed.check(parse((d / "reply.eml").read_bytes()),
                                  Context(original=parse((d / "original.eml").read_bytes())), {})
     assert bool(hits) == (subject_changed.ID in expect["rules"]), hits
+
+
+@pytest.mark.parametrize("original, reply, same", [
+    ("", "Re: (no subject)", True),
+    ("", "Re: (件名なし)", True),
+    ("", "Re: お問い合わせ", False),
+])
+def test_no_subject_placeholders(original: str, reply: str, same: bool) -> None:
+    pattern = subject_changed._prefix_pattern(subject_changed.REPLY_PREFIXES)
+    assert (subject_changed.core(original, pattern, []) == subject_changed.core(reply, pattern, [])) == same
