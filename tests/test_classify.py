@@ -87,6 +87,9 @@ QUESTIONS_JA = [
     "まだ発送されていないようですが、いつ頃になりますか？配送日を教えていただけますか。",
     "注文のキャンセル方法を知りたいです。",
     "新しい型番との違いは何ですか？",
+    "先月分の請求書を再送してください。",
+    "住所変更をお願いしたいです。",
+    "見積書の送付をお願いいたします。",
 ]
 QUESTIONS_EN = [
     "Could you send me a copy of the invoice?",
@@ -102,6 +105,8 @@ QUESTIONS_EN = [
     "I was charged twice for invoice INV-1 this month. Could you check whether the second charge will be reversed?",
     "Which filter should I buy for the HM-300?",
     "I'd like to know if you deliver on Sundays.",
+    "Please send me the manual for the HM-300.",
+    "I'd like to cancel my order #1234.",
 ]
 OTHERS = [
     "先日はありがとうございました。おかげさまで問題なく動作しています。",
@@ -112,6 +117,11 @@ OTHERS = [
     "Our winter sale starts today. Click here to see the offers. Unsubscribe: https://example.invalid/u",
     "FYI: our office will be closed on Monday.",
     "Got it, thanks!",
+    "I am out of the office until Monday and will reply on my return.",
+    "ただいま不在にしております。12月1日以降に順次ご返信いたします。",
+    "承知しました。ありがとうございます。",
+    "Delivery Status Notification (Failure): the address was not found.",
+    "ありがとうございました。今後ともよろしくお願いいたします。",
     "了解しました。",
     "Your account will be suspended. Verify your account at https://x.invalid/login",
     "本日は休業日のため、配信停止をご希望の方は下記のリンクからお手続きください。",
