@@ -14,7 +14,8 @@ depth, HTML blockquotes, and the un-prefixed original under an Outlook header bl
 attribution and header lines ("On … wrote:", "差出人: …") are not quote text, nor is an
 elision mark the agent put in ("（中略）", "[...]"), nor what clients add when they turn HTML into
 quoted text ("<mailto:…>", "[image: …]"). When the original has an HTML alternative, a quoted
-line may match its rendering instead of the plain part.
+line may match its rendering instead of the plain part. A "?" or "〓" a client wrote for a
+character its charset could not carry stands for that character.
 """
 from __future__ import annotations
 
@@ -48,6 +49,18 @@ _ELISION_RE = re.compile(
 # What a client adds when it turns the original's HTML into quoted text: Outlook's
 # "addr<mailto:addr>" and "text <https://…>", Gmail's "[image: …]", Outlook's "[cid:…]".
 _CLIENT_DECORATION_RE = re.compile(r"<(?:mailto:|https?://)[^<>\s]*>|\[(?:cid:|image:)[^\]]*\]", re.IGNORECASE)
+
+
+# What a client writes for a character its charset cannot carry (a quote re-encoded from
+# UTF-8 into ISO-2022-JP loses ①, 髙, emoji): each may stand for any one character.
+_SUBSTITUTES = "?〓\ufffd"
+
+
+def _matches_with_substitutes(norm: str, streams: list[str]) -> bool:
+    if not any(c in norm for c in _SUBSTITUTES) or not norm.strip(_SUBSTITUTES):
+        return False
+    pattern = re.compile("".join("." if c in _SUBSTITUTES else re.escape(c) for c in norm), re.DOTALL)
+    return any(pattern.search(s) for s in streams)
 
 
 def _html_streams(original: ParsedMessage) -> list[str]:
@@ -109,6 +122,8 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
                 streams.extend(_html_streams(original))
                 if any(norm in s or bare in s for s in streams[1:]):
                     continue
+            if _matches_with_substitutes(bare, streams):
+                continue
             quoted = text.strip()
             number = span.start + offset
             was = _closest(quoted, original.text)

@@ -38,6 +38,7 @@ QUIET = [
     "ja-elision-marker",                              # （中略） and [...] put in by the agent
     "en-outlook-mailto-decoration",                   # addr<mailto:addr>, url<url> added by Outlook
     "en-quotes-html-alternative",                     # quotes the original's HTML part, not its plain part
+    "ja-reencoded-substitutes",                       # ①/髙 written as ?/〓 by a strict ISO-2022-JP client
 ]
 FIRING = [
     ("ja-quantity-changed", "quote line 6", "3個注文したいのですが"),
