@@ -70,3 +70,31 @@ def test_auth_without_tls_policy():
 def test_shipped_example_config_is_valid():
     cfg = config.load(EXAMPLE)
     assert cfg.listeners and cfg.limits.max_recipients > 0
+
+
+def _keys(cls, prefix=""):
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(cls, include_extras=True)
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        inner = [a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)]
+        if dataclasses.is_dataclass(tp):
+            yield from _keys(tp, f"{prefix}{f.name}.")
+        elif inner and f.name in ("listeners", "upstream"):
+            yield from _keys(inner[0], f"{prefix}{f.name}.")
+        else:
+            yield prefix + f.name
+
+
+def test_every_config_key_is_documented():
+    doc = (EXAMPLE.parent / "docs" / "configuration.md").read_text()
+    missing = []
+    for key in _keys(config.GatewayConfig):
+        section, _, rest = key.partition(".")
+        leaf = rest.split(".", 1)[-1] if section in ("upstream", "limits") and rest.count(".") else rest
+        # a key is documented when its table row names it (`key` or `sub.key`)
+        if f"`{rest or section}`" not in doc and f"`{leaf}`" not in doc:
+            missing.append(key)
+    assert missing == []
