@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STATE  ?= var
 
-.PHONY: run test venv sysdeps certs bench lint-policies clean
+.PHONY: run test venv sysdeps certs bench lint-policies clean addons-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ sysdeps:
 
 certs: $(STAMP)
 	$(BIN)/replyguard certs --state-dir $(STATE)
+
+# Browser-side demo (docs/addons.md): the demo webmail on :8025 behind `replyguard addons` on :8080.
+addons-demo: $(STAMP)
+	$(BIN)/python -m addons.demo_webmail --port 8025 --state-dir $(STATE) & trap "kill $$!" EXIT; \
+	$(BIN)/replyguard addons --state-dir $(STATE) --api-host 127.0.0.1:8025
 
 run: $(STAMP)
 	$(BIN)/replyguard policy lint policies/default.yaml
