@@ -583,6 +583,10 @@ async def check_spf(
         local, at, domain = mail_from.rpartition("@")
         if not at:
             local, domain = "", mail_from
+        local, domain = local.strip(), domain.strip()  # "user@ example.com" seen in the wild
+        if not local.startswith('"') and re.search(r"[@,]", local):
+            # not one reverse-path (e.g. "a@x.test, b@y.test"): nothing SPF can check
+            return SpfResult("none", "mailfrom", "", mail_from, client_ip, "unparsable MAIL FROM %r" % mail_from)
         sender = "%s@%s" % (local or "postmaster", domain)
         identity = "mailfrom"
     else:
