@@ -7,10 +7,11 @@ ISO-2022-JP with the CP50220 (NEC/IBM) extensions real clients send, Shift_JIS t
 CP932, EUC-JP, broken encoded-words, HTML-only replies. A bad mail must never raise: what
 could not be decoded is decoded with replacement characters and named in `problems`.
 
-Splitting a reply into own text / quotes / attribution / signature lives in
-`proxy.message_split`-free form here (one pass over lines, regexes compiled at import), and
-the comparison form (`normalize`, `quote_matches`) sits beside it so that `quote-altered` and
-the parser agree on what a quoted line is.
+Sections, in the order a mail goes through them: charsets (`decode_bytes`), headers
+(`decode_words`, addresses), body (part choice, HTML rendering), splitting (own text / quotes /
+attribution / signature: one pass over lines, regexes compiled at import), `parse`, and the
+comparison form (`normalize`, `quote_matches`) — kept beside the splitter so that
+`quote-altered` and the parser agree on what a quoted line is.
 """
 from __future__ import annotations
 
