@@ -462,6 +462,9 @@ def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[Address, .
 _BOUNDARY_GUESS_RE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70}?)[ \t]*\r?$", re.M)
 
 
+_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+
+
 def _part_text(part: Message, problems: list[str], where: str) -> str:
     cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
     try:
@@ -483,6 +486,10 @@ def _part_text(part: Message, problems: list[str], where: str) -> str:
     charset = part.get_param("charset")
     if isinstance(charset, tuple):  # RFC 2231 encoded parameter
         charset = charset[2]
+    if not charset and part.get_content_type() == "text/html":
+        meta = _META_CHARSET_RE.search(payload[:4096])
+        if meta:  # the HTML says what the MIME header forgot
+            charset = meta.group(1).decode("ascii")
     text, problem = decode_bytes(payload, str(charset) if charset else None, where)
     if problem:
         problems.append(problem)

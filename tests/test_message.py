@@ -512,3 +512,11 @@ def test_elision_marks_in_quotes_are_not_alterations(mark):
     original = "最初の行です。\n真ん中の行です。\n最後の行です。"
     assert quote_matches(f"最初の行です。\n{mark}\n最後の行です。", original) == (True, None)
     assert quote_matches(f"最初の行です。\n{mark}\n最後の行ですか。", original) == (False, "最後の行ですか。")
+
+
+def test_html_meta_charset_when_mime_header_has_none():
+    raw = (b"Content-Type: text/html\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+           b'<html><head><meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS"></head><body>'
+           + "テスト①です".encode("cp932") + b"</body></html>")
+    m = parse(raw)
+    assert m.text == "テスト①です" and m.problems == ()
