@@ -67,6 +67,7 @@ class SubmissionProtocol(SMTP):
         self.upstream: UpstreamSession | None = None
         self.auth_user: str | None = None
         self.busy = False  # between MAIL and the end of the transaction
+        self.data_wire: bytes | None = None  # the current message exactly as received (see _read_data)
 
     # --- connection lifecycle -----------------------------------------------------
 
@@ -160,11 +161,16 @@ class SubmissionProtocol(SMTP):
         size = dropped + idx
         if dropped:
             return None, replies.fmt(replies.TOO_BIG, limit=limit), size
+        wire = bytes(memoryview(buf)[2: idx + 5])  # as received: dot-stuffed, ending in CRLF "." CRLF
         body = bytes(memoryview(buf)[: idx + 2])
         del buf
         if b"\r\n." in body:
             body = body.replace(b"\r\n.", b"\r\n")
         content = body[2:]
+        # The upstream can get the client's own bytes (no second normalise + dot-stuff pass)
+        # when every line ends in CRLF; bare CR/LF take aiosmtplib's normalising path.
+        crlf = content.count(b"\r\n")
+        self.data_wire = wire if content and content.count(b"\n") == crlf == content.count(b"\r") else None
         if limit and len(content) > limit:
             return None, replies.fmt(replies.TOO_BIG, limit=limit), len(content)
         if content and max(map(len, content.split(b"\n"))) > MAX_LINE + 1:  # +1: the CR; split is C-fast
@@ -196,7 +202,10 @@ class SubmissionProtocol(SMTP):
             return
         self.envelope.content = content
         self.envelope.original_content = content
-        status = await self._call_handler_hook("DATA")
+        try:
+            status = await self._call_handler_hook("DATA")
+        finally:
+            self.data_wire = None
         self._set_post_data_state()
         self.busy = False
         await self.push("250 OK" if status is MISSING else status)
@@ -218,8 +227,8 @@ class SubmissionHandler:
     `decider` decides (default: accept everything until the policy engine is wired in);
     `holder` keeps held messages; `auditor` records one record per outcome. Blocking work
     (audit fsync, hold, maildir) runs on executor threads so one slow disk does not stall
-    every session; audit and hold each get a single thread so their order is the arrival
-    order.
+    every session; hold gets a single thread (arrival order), audit a pool so concurrent
+    records share one fsync (the compliance log's group commit).
     """
 
     def __init__(
@@ -246,7 +255,10 @@ class SubmissionHandler:
             password = Path(up.account.password_file).read_text(encoding="utf-8").strip()
             self.account = Credentials(up.account.user, password)
             self.users = UsersFile(up.account.users_file)
-        self._audit_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="replyguard-audit")
+        # Several audit threads: records of concurrent sessions then share one fsync (the log's
+        # group commit); with one thread every message waits for its own disk flush in turn.
+        # Order in the log is still the order in which records were written (seq).
+        self._audit_pool = concurrent.futures.ThreadPoolExecutor(32, thread_name_prefix="replyguard-audit")
         self._hold_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="replyguard-hold")
 
     def close(self) -> None:
@@ -540,7 +552,7 @@ class SubmissionHandler:
         else:
             up = self._upstream(server)
             try:
-                answer = await up.data(message.raw)
+                answer = await up.data(message.raw, wire=server.data_wire)
             except UpstreamUnavailable as exc:
                 result = Outcome(str(exc.reply), "tempfail", {"upstream": "unavailable"})
             else:

@@ -275,3 +275,30 @@ def test_too_many_connections(make_gateway, sink):
         with pytest.raises(smtplib.SMTPConnectError) as exc:
             smtplib.SMTP("127.0.0.1", gw.port, timeout=5)
         assert exc.value.smtp_code == 421
+
+
+def test_bare_newlines_are_normalised_not_smuggled(make_gateway, sink):
+    """Bare LF lines take the normalising path; a bare-LF "." line cannot end the message."""
+    gw = make_gateway(sink)
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+    f = s.makefile("rb")
+    f.readline()
+
+    def cmd(line: bytes) -> bytes:
+        s.sendall(line)
+        while True:
+            reply = f.readline()
+            if reply[3:4] != b"-":
+                return reply
+
+    cmd(b"EHLO x\r\n")
+    cmd(b"MAIL FROM:<agent@example.com>\r\n")
+    cmd(b"RCPT TO:<yamada@example.jp>\r\n")
+    assert cmd(b"DATA\r\n").startswith(b"354")
+    reply = cmd(b"Subject: lf\nbare line\n.\nMAIL FROM:<evil@example.com>\r\nlast\r\n.\r\n")
+    assert reply.startswith(b"250")
+    cmd(b"QUIT\r\n")
+    s.close()
+    got = sink.wait_for(1)
+    assert len(got) == 1
+    assert got[0].content == b"Subject: lf\r\nbare line\r\n.\r\nMAIL FROM:<evil@example.com>\r\nlast\r\n"
