@@ -89,6 +89,8 @@ def test_fold_keeps_case_and_collapses_space() -> None:
                                    ("surname", "森田氏"), ("surname", "森田殿")]),
     ("Mr. Grant, Mrs Grant, Dr.Grant", [("surname", "Mr. Grant"), ("surname", "Mrs Grant"), ("surname", "Dr.Grant")]),
     ("Grant様", [("surname", "Grant様")]),
+    ("it seems Mr. Grant; items Dr Grant", [("surname", "Mr. Grant"), ("surname", "Dr Grant")]),
+    ("Mr. and Mrs. Grant", [("surname", "Mrs. Grant")]),
     ("青木ヶ原 森田屋 前田町 大前田様 Granted Mr. Grantham", []),
     ("お客様前田様", [("surname", "前田様")]),
     ("彩花さん Emma 俊介様", []),
