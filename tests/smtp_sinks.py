@@ -137,7 +137,7 @@ class LoopThread:
 class Sink:
     """An aiosmtpd server that records what it receives (see module doc)."""
 
-    def __init__(self, *, auth: dict[str, str] | None = None, starttls: bool = False,
+    def __init__(self, *, auth: dict[str, str] | None = None, starttls: bool = False, implicit_tls: bool = False,
                  smtputf8: bool = True, eightbit: bool = True, behaviour: SinkBehaviour | None = None):
         self.auth = auth
         self.behaviour = behaviour or SinkBehaviour()
@@ -150,7 +150,8 @@ class Sink:
         self.cert: Path | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="sink-")
         self._tls: ssl.SSLContext | None = None
-        if starttls:
+        self._implicit = implicit_tls
+        if starttls or implicit_tls:
             self.cert, key = make_cert(Path(self._tmp.name))
             self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             self._tls.load_cert_chain(self.cert, key)
@@ -166,7 +167,8 @@ class Sink:
 
     def _factory(self) -> SMTP:
         kw: dict[str, Any] = dict(
-            enable_SMTPUTF8=self._smtputf8, hostname="sink.test", tls_context=self._tls,
+            enable_SMTPUTF8=self._smtputf8, hostname="sink.test",
+            tls_context=None if self._implicit else self._tls,
             data_size_limit=50 * 1024 * 1024,
             decode_data=not self._eightbit,  # aiosmtpd offers 8BITMIME only without decoding
         )
@@ -178,7 +180,8 @@ class Sink:
         self._lt = LoopThread("sink")
 
         async def serve() -> asyncio.base_events.Server:
-            return await asyncio.get_running_loop().create_server(self._factory, self.host, 0)
+            return await asyncio.get_running_loop().create_server(
+                self._factory, self.host, 0, ssl=self._tls if self._implicit else None)
 
         self._server = self._lt.call(serve())
         self.port = self._server.sockets[0].getsockname()[1]

@@ -302,3 +302,27 @@ def test_bare_newlines_are_normalised_not_smuggled(make_gateway, sink):
     got = sink.wait_for(1)
     assert len(got) == 1
     assert got[0].content == b"Subject: lf\r\nbare line\r\n.\r\nMAIL FROM:<evil@example.com>\r\nlast\r\n"
+
+
+def test_implicit_tls_listener_and_implicit_tls_upstream(make_gateway, gateway_cert):
+    from proxy.config import ListenerConfig
+
+    with Sink(implicit_tls=True) as sink:
+        gw = make_gateway(sink, upstream_tls="implicit",
+                          listeners=[ListenerConfig(address="127.0.0.1:0", tls="implicit")])
+        with smtplib.SMTP_SSL("127.0.0.1", gw.port, timeout=10, context=client_tls(gateway_cert[0])) as c:
+            c.ehlo("agent.test")
+            assert not c.has_extn("starttls")
+            c.sendmail("agent@example.com", ["yamada@example.jp"], ISO)
+        assert [m.content for m in sink.wait_for(1)] == [ISO]
+
+
+def test_upstream_certificate_is_verified_by_default(make_gateway):
+    with Sink(starttls=True) as sink:
+        gw = make_gateway(sink, upstream_tls="starttls")
+        gw.config.upstream.ca_file = None  # the sink's self-signed certificate is not trusted now
+        with client(gw) as c:
+            code, text = c.mail("agent@example.com")
+        assert code == 451 and text.startswith(b"4.7.5 replyguard: TLS with mail server")
+        assert b"CERTIFICATE_VERIFY_FAILED" in text or b"certificate" in text.lower()
+        assert sink.messages == []
