@@ -150,10 +150,14 @@ class Settings:
     audit: Any  # proxy.config.AuditConfig
 
     def resolver(self) -> Any:
+        """One query may take at most half the budget: the checks run in two waves (DKIM
+        keys, SPF and MX at once; then DMARC, which needs their results), so a key that
+        never answers must leave time for the DMARC lookup that SPF alone can still pass."""
         from proxy.inbound.dns import DnspythonResolver
 
-        return DnspythonResolver(nameserver=self.nameserver, timeout=min(5.0, self.dns_budget),
-                                 attempt_timeout=min(2.0, self.dns_budget))
+        per_query = min(2.0, self.dns_budget / 2)
+        return DnspythonResolver(nameserver=self.nameserver, timeout=per_query,
+                                 attempt_timeout=min(1.0, per_query))
 
     def region_lookup(self) -> Callable[[str], str | None] | None:
         """GeoIP only when a database is configured; a broken one is reported, not fatal."""
