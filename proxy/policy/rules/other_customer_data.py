@@ -17,7 +17,9 @@ recipient), and the sender's own name (an agent may share a name with a customer
 is fine when *any* of its owners is a recipient (the original's author counts as one, even
 when the reply goes to another of their addresses): two customers named 青木 share the surname,
 and "青木様" in a reply to one of them is the recipient. Rows with the same customer id are
-one person when counting the customers in To/Cc.
+one person when counting the customers in To/Cc. Data the original itself carries (the
+customer mentioned a friend who is also a customer; their subject names someone) is the
+recipient's own knowledge, not a leak.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import re
 from typing import Any, Mapping
 
 from proxy.customers import DEFAULT_HONORIFICS, Match, fold, name_keys
-from proxy.message import ParsedMessage
+from proxy.message import ParsedMessage, normalize
 from proxy.policy.model import Context, Hit
 
 ID = "other-customer-data"
@@ -35,13 +37,13 @@ NEEDS_ORIGINAL = False
 HONORIFICS: tuple[str, ...] = DEFAULT_HONORIFICS
 MAX_HITS = 5
 
-# Attribution lines the parser may have left in the own text (a forwarded chain, a client it
-# does not know): they quote a header, they are not the agent's words.
+# Attribution lines the parser may have left in the own text (a client it does not know):
+# they quote a header, they are not the agent's words. Only the unmistakable endings — a
+# line like "宛先: …@…" may well be the agent pasting an address, so it stays.
 _ATTRIBUTION_RE = re.compile(
-    r"^(?:.*\bwrote[ \t]*:|.*書きました[ \t]*[:：]?|.*<[^<>\s]+@[^<>\s]+>[ \t]*[:：]"
-    r"|[ \t]*(?:from|to|cc|差出人|宛先|送信者)[ \t]*[:：].*@.*)[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_ATTRIBUTION_CUES = ("wrote", "Wrote", "WROTE", "書きました", ">:", ">：", "差出人", "宛先", "送信者",
-                     "From", "FROM", "from:", "To:", "TO:", "to:", "Cc", "CC", "cc:")
+    r"^(?:.*\bwrote[ \t]*:|.*書きました[ \t]*[:：]?|.*<[^<>\s]+@[^<>\s]+>[ \t]*[:：])[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
+_ATTRIBUTION_CUES = ("wrote", "Wrote", "WROTE", "書きました", ">:", ">：")
 
 _KIND_EN = {"name": "name", "surname": "name", "email": "e-mail address", "phone": "phone number",
             "customer_id": "customer id"}
@@ -117,13 +119,21 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
             if a.name:
                 full, surname = name_keys(a.name)
                 allowed_names |= full | ({surname} if surname else set())
+    # What the customer wrote themselves (say, a friend's name they mentioned) is not leaked
+    # by repeating it to them; a subject kept as the customer wrote it is theirs too.
+    known: set[tuple[str, str]] = set()
+    subject = message.subject
+    if original is not None:
+        known = {(m.kind, m.key) for m in index.scan(original.subject + "\n" + original.text, honorifics)}
+        if normalize(original.subject) and normalize(original.subject) in normalize(subject):
+            subject = ""
     own = message.own_text
     if any(k in own for k in _ATTRIBUTION_CUES) and _ATTRIBUTION_RE.search(own):
         own = _ATTRIBUTION_RE.sub("", own)
     seen: set[tuple[str, str]] = set()
-    for where, text in (("subject", message.subject), ("body", own)):
+    for where, text in (("subject", subject), ("body", own)):
         for m in index.scan(text, honorifics):
-            if recipients.keys() & set(m.owners):
+            if recipients.keys() & set(m.owners) or (m.kind, m.key) in known:
                 continue
             if m.kind in ("name", "surname") and m.key in allowed_names:
                 continue

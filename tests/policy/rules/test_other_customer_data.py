@@ -115,3 +115,12 @@ def test_the_originals_author_is_a_recipient_at_any_address() -> None:
     reply = parse((FIXTURES / "ja-reply-to-other-address-of-author.eml").read_bytes())
     original = parse((FIXTURES / "ja-reply-to-other-address-of-author.original.eml").read_bytes())
     assert other_customer_data.check(reply, Context(original=original, customers=INDEX), {}) == []
+
+
+def test_what_the_customer_wrote_is_not_a_leak() -> None:
+    # The customer's subject and mail name their friend 森田 俊介 (also a customer); the reply
+    # keeps the subject and thanks them for 森田様's referral.
+    assert len(run("ja-name-the-customer-mentioned")) == 2          # without the original: subject + body
+    reply = parse((FIXTURES / "ja-name-the-customer-mentioned.eml").read_bytes())
+    original = parse((FIXTURES / "ja-name-the-customer-mentioned.original.eml").read_bytes())
+    assert other_customer_data.check(reply, Context(original=original, customers=INDEX), {}) == []
