@@ -122,9 +122,13 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     # What the customer wrote themselves (say, a friend's name they mentioned) is not leaked
     # by repeating it to them; a subject kept as the customer wrote it is theirs too.
     known: set[tuple[str, str]] = set()
+    named: set[int] = set()           # customers the original names: their names (not their data) are known
     subject = message.subject
     if original is not None:
-        known = {(m.kind, m.key) for m in index.scan(original.subject + "\n" + original.text, honorifics)}
+        for m in index.scan(original.subject + "\n" + original.text, honorifics):
+            known.add((m.kind, m.key))
+            if m.kind in ("name", "surname"):
+                named.update(m.owners)
         if normalize(original.subject) and normalize(original.subject) in normalize(subject):
             subject = ""
     own = message.own_text
@@ -134,6 +138,8 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     for where, text in (("subject", subject), ("body", own)):
         for m in index.scan(text, honorifics):
             if recipients.keys() & set(m.owners) or (m.kind, m.key) in known:
+                continue
+            if m.kind in ("name", "surname") and named & set(m.owners):
                 continue
             if m.kind in ("name", "surname") and m.key in allowed_names:
                 continue
