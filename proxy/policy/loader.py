@@ -184,8 +184,18 @@ class _Compiler:
 
     # -- node access -----------------------------------------------------------------------
     def value(self, node: yaml.Node) -> Any:
+        """The scalar's Python value; an unknown `!tag` or a malformed `!!binary` is reported, and
+        the text as written is used so the walk can go on and find the other errors."""
         assert self._loader is not None
-        return self._loader.construct_object(node, deep=True)
+        if not node.tag.startswith("tag:yaml.org,2002:"):
+            self.error(node, f"unknown YAML tag {node.tag!r} (policy files use plain values)")
+            return node.value if isinstance(node, yaml.ScalarNode) else None
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.error(node, f"unreadable value: {problem}")
+            return node.value if isinstance(node, yaml.ScalarNode) else None
 
     def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str] | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """Key → (key node, value node); reports non-mappings, duplicate and unknown keys."""
@@ -215,6 +225,9 @@ class _Compiler:
         # The scalar as written: YAML 1.1 would read a bare `off` as the boolean false.
         if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
             self.error(node, f"{what} must be one of: {', '.join(choices)}")
+            return None
+        if not node.tag.startswith("tag:yaml.org,2002:"):
+            self.error(node, f"unknown YAML tag {node.tag!r} (policy files use plain values)")
             return None
         text = str(node.value)
         if text not in choices:

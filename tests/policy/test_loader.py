@@ -194,3 +194,32 @@ def test_bare_off_is_the_action_not_a_boolean():
                           "  - id: quote-altered\n    action: off\n    message: {ja: a, en: b}\n    groups: {g: off}\n")
     rule = policy.rule("quote-altered")
     assert rule.action is None and rule.group_actions == (("g", None),)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_GOOD = (LINT / "good-full.yaml").read_text()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_GOOD)), st.integers(0, 12), st.text(alphabet=" :-[]{}'\"\n\t#&*!|>%@`,?abcé日\\0.~", max_size=12))
+def test_any_edit_of_a_policy_gives_a_policy_or_located_errors(start, length, insert):
+    """Whatever an admin types, the loader answers with a policy or file:line:column errors,
+    never a traceback."""
+    text = _GOOD[:start] + insert + _GOOD[start + length:]
+    try:
+        compile_text(text)
+    except PolicyError as exc:
+        assert exc.errors and all(e.startswith("p.yaml:") for e in exc.errors)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("version: 1\nlanguage: !lang en\nrules: []\n", "p.yaml:2:11: unknown YAML tag '!lang'"),
+    ("version: 1\nlanguage: en\nrules:\n  - id: quote-altered\n    action: warn\n    message: {!ja: a, en: b}\n",
+     "p.yaml:6:15: unknown YAML tag '!ja:'"),
+    ("version: !!binary '%%%'\nlanguage: en\nrules: []\n", "p.yaml:1:10: unsupported policy version"),
+    ("version: 1\nlanguage: en\nrules:\n  - id: !!python/name:os.system quote-altered\n", "p.yaml:4:9: unreadable value"),
+])
+def test_yaml_tags_are_errors_not_tracebacks(text, expected):
+    errors = errors_of(text)
+    assert any(e.startswith(expected) for e in errors), errors
