@@ -265,6 +265,8 @@ class AuditLog:
         if self._path is not None:
             m = SEGMENT_RE.match(self._path.name)
             assert m
+            if day < m.group(1):  # the clock went back: never write into an older day's name
+                day = m.group(1)
             if m.group(1) == day and (self._size == 0 or self._size + size <= self.rotate_bytes):
                 return self._path
             number = int(m.group(2)) + 1 if m.group(1) == day else 1

@@ -181,6 +181,17 @@ def test_rotation_by_day(tmp_path: Path) -> None:
     assert verify(tmp_path).ok
 
 
+def test_clock_going_back_a_day_keeps_segment_order(tmp_path: Path) -> None:
+    clock = Clock(T0)
+    log = AuditLog(tmp_path, clock=clock)
+    log.record(envelope=env(), outcome="accepted", reply="250")
+    clock.tick(days=-1)
+    log.record(envelope=env(), outcome="accepted", reply="250")
+    log.close()
+    assert [s.name for s in audit.segments(tmp_path)] == ["audit-20260401-001.jsonl"]
+    assert tuple(verify(tmp_path)) == (True, 2, None)
+
+
 def test_missing_segment_is_a_gap(tmp_path: Path) -> None:
     fill(tmp_path, 40, rotate_bytes=3000).close()
     segs = audit.segments(tmp_path)
