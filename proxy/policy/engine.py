@@ -64,12 +64,14 @@ def evaluate(
     shadow: list[Finding] = []
     ran: list[str] = []
     skipped: list[str] = []
+    skipped_enforced = False
     for rule in policy.rules:
         action = _action_for(policy, rule, sender)
         if action is None:
             continue  # off: never runs
         if rule.module.NEEDS_ORIGINAL and context.original is None:
             skipped.append(rule.id)
+            skipped_enforced = skipped_enforced or not (policy.shadow or rule.shadow)
             continue
         ran.append(rule.id)
         hits = rule.module.check(message, context, rule.settings)
@@ -93,7 +95,8 @@ def evaluate(
             where="In-Reply-To/References",
             message_en=_NO_ORIGINAL_TEXT["en"].format(rules=names),
         )
-        (shadow if policy.shadow else findings).append(note)
+        # The note decides only if an enforced rule could not run; for shadow rules it is a shadow note.
+        (findings if skipped_enforced else shadow).append(note)
     verdict = Verdict.from_findings(findings, tuple(ran), policy.version, tuple(shadow))
     if verdict.action <= Action.WARN and policy.delay_seconds:
         verdict = replace(verdict, delay_seconds=policy.delay_seconds)

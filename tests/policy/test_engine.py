@@ -334,3 +334,11 @@ def test_original_found_by_quoted_header_block_when_references_are_gone(tmp_path
     assert engine.find_original(reply) is not None
     verdict = engine.decide(EnvelopeInfo(door="submission", mail_from="", rcpt_tos=()), reply)
     assert [f.rule for f in verdict.findings] == ["subject-changed"]
+
+
+def test_missing_original_for_shadow_rules_only_is_a_shadow_note():
+    reg = registry()
+    policy = compile_(policy_text(entry("subject-changed", "reject", "    mode: shadow\n")), reg)
+    verdict = evaluate(REPLY, ctx(original=None), policy)
+    assert verdict.action is Action.ACCEPT and verdict.findings == ()
+    assert [f.rule for f in verdict.shadow] == [ORIGINAL_NOT_FOUND]
