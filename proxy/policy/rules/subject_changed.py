@@ -14,12 +14,14 @@ places, folded differently, "Ｒｅ：" vs "Re:") is still the same subject.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any, Iterable, Mapping
 
 from proxy.message import ParsedMessage, normalize
 from proxy.policy.model import Context, Hit
+from proxy.policy.regex import compile_pattern
 
 ID = "subject-changed"
 DESCRIPTION = "The reply's subject, minus reply prefixes and allowed tags, differs from the original's."
@@ -56,18 +58,16 @@ def _prefix_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:
     return pat
 
 
+@functools.lru_cache(maxsize=64)
+def _compile_tag(source: str) -> Any:
+    return compile_pattern(source)
+
+
 def _tag_patterns(settings: Mapping[str, Any]) -> list[Any]:
     """Allowed tags as objects with `.search` (compiled RE2 from the loader) — strings are
-    compiled here with the same linear-time engine the loader uses."""
+    compiled here (once) with the same linear-time engine the loader uses."""
     tags = settings.get("allowed_tags_re") or settings.get("allowed_tags") or ()
-    out: list[Any] = []
-    for t in tags:
-        if hasattr(t, "search"):
-            out.append(t)
-        else:
-            from proxy.policy.regex import compile_pattern
-            out.append(compile_pattern(str(t)))
-    return out
+    return [t if hasattr(t, "search") else _compile_tag(str(t)) for t in tags]
 
 
 def _strip_tags(text: str, tags: list[Any]) -> str:
