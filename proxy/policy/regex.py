@@ -49,4 +49,4 @@ def compile_pattern(source: str) -> Pattern:
         else:
             why = next((reason for marker, reason in _WHY if text.startswith(marker)), "")
         suffix = f" ({why}; RE2 matches in linear time and does not backtrack)" if why else ""
-        raise RegexError(f"bad regex {source!r}: {text}{suffix}") from None
+        raise RegexError(f"bad regex '{source}': {text}{suffix}") from None
