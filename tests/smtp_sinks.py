@@ -108,6 +108,11 @@ class _CountingSMTP(SMTP):
         super().connection_lost(error)
 
 
+def client_tls(cert: Path) -> ssl.SSLContext:
+    """What a client that was told to trust the given (self-signed) certificate uses."""
+    return ssl.create_default_context(cafile=str(cert))
+
+
 def make_cert(directory: Path, name: str = "sink") -> tuple[Path, Path]:
     """A throw-away self-signed certificate for 127.0.0.1/localhost."""
     from proxy import tlscert

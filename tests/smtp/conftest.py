@@ -1,7 +1,6 @@
 """Fixtures for the submission gateway tests: a sink upstream and a gateway in front of it."""
 from __future__ import annotations
 
-import ssl
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -10,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from smtp_sinks import GatewayThread, Sink, make_cert  # noqa: E402
+from smtp_sinks import GatewayThread, Sink, make_cert  # noqa: E402,F401
 
 from proxy.config import (  # noqa: E402
     GatewayConfig, LimitsConfig, ListenerConfig, TimeoutsConfig, UpstreamConfig,
@@ -27,11 +26,6 @@ def gateway_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def sink() -> Iterator[Sink]:
     with Sink() as s:
         yield s
-
-
-def client_tls(cert: Path) -> ssl.SSLContext:
-    """What a client that was told to trust the gateway's certificate uses."""
-    return ssl.create_default_context(cafile=str(cert))
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import logging
 import smtplib
 
 import pytest
-from conftest import client_tls
-from smtp_sinks import Sink
+from smtp_sinks import Sink, client_tls
 
 from proxy.config import AccountConfig, ListenerConfig
 from proxy.smtp.accounts import UsersFile, hash_password, verify_password

@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import client_tls
-from smtp_sinks import Sink, SinkBehaviour
+from smtp_sinks import Sink, SinkBehaviour, client_tls
 
 from proxy.config import TimeoutsConfig
 
