@@ -127,7 +127,9 @@ def name_keys(name: str) -> tuple[set[str], str | None]:
 
     Japanese script: "青木 康介" -> {"青木 康介", "青木康介"}, surname "青木".
     Latin: "Emma Wilson" -> {"emma wilson", "wilson emma", "wilson, emma"}, surname "wilson"
-    (people write romanised Japanese names in either order, and lists put the surname first).
+    (people write romanised Japanese names in either order, and lists put the surname first);
+    "Wilson, Emma" gives the same. Katakana with a middle dot ("エマ・ウィルソン") is a foreign
+    name, surname last.
     """
     key = fold_key(re.sub(r"[(（\[【].*?[)）\]】]", " ", name))
     tokens = [t for t in re.split(r"[\s・,]+", key) if t]
@@ -136,9 +138,15 @@ def name_keys(name: str) -> tuple[set[str], str | None]:
     if _is_cjk(key):
         full = {" ".join(tokens), "".join(tokens)} if len(tokens) > 1 else {tokens[0]}
         full = {k for k in full if len(k) >= 2}
-        return full, (tokens[0] if len(tokens) > 1 else None)
+        if len(tokens) == 1:
+            return full, None
+        # "エマ・ウィルソン": a foreign name in katakana, given name first
+        foreign = "・" in key and not _IDEOGRAPH_RE.search(key)
+        return full, (tokens[-1] if foreign else tokens[0])
     if len(tokens) == 1:
         return ({tokens[0]} if len(tokens[0]) >= 4 else set()), None
+    if "," in key:                      # "Wilson, Emma": surname first
+        tokens = tokens[1:] + tokens[:1]
     surname = tokens[-1]
     rest = " ".join(tokens[:-1])
     full = {" ".join(tokens), f"{surname} {rest}", f"{surname}, {rest}"}

@@ -40,6 +40,9 @@ def test_rows_with_missing_fields() -> None:
     ("青木康介", {"青木康介"}, None),
     ("Emma Wilson", {"emma wilson", "wilson emma", "wilson, emma"}, "wilson"),
     ("ＥＭＭＡ　ＷＩＬＳＯＮ", {"emma wilson", "wilson emma", "wilson, emma"}, "wilson"),
+    ("Wilson, Emma", {"emma wilson", "wilson emma", "wilson, emma"}, "wilson"),
+    ("エマ・ウィルソン", {"エマ ウィルソン", "エマウィルソン"}, "ウィルソン"),
+    ("アオキ コウスケ", {"アオキ コウスケ", "アオキコウスケ"}, "アオキ"),
     ("", set(), None),
 ])
 def test_name_keys(name: str, full: set[str], surname: str | None) -> None:
