@@ -132,7 +132,7 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
             if was:
                 en += f" The customer wrote: '{was}'."
                 ja += f"お客様の原文は「{was}」です。"
-            en += " Quote the customer's words exactly (you may cut lines, never change them)."
-            ja += "引用は原文のまま残してください（行を削るのは構いませんが、書き換えないでください）。"
+            en += " Restore the customer's wording."
+            ja += "原文どおりに戻してください。"
             return [Hit(evidence=quoted, where=f"quote line {number}", detail={"ja": ja, "en": en})]
     return []

@@ -43,6 +43,7 @@ FALLBACK_LINES = 8
 
 _BRACKETS_RE = re.compile(r"[(（\[【<＜「『].*?[)）\]】>＞」』]")
 _SPLIT_RE = re.compile(r"\s*[|｜/／]\s*")
+_RULE_LINE_RE = re.compile(r"^[\s\-=_*~#+.・―─━－＝＿＊]+$")   # separator lines, not worth showing
 _TOKEN_SPLIT_RE = re.compile(r"[\s,，、・･]+")
 
 
@@ -130,7 +131,8 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     if not missing_name and not missing_lines:
         return []
     if message.signature:
-        shown = message.signature.strip()
+        shown = "\n".join(line for line in message.signature.split("\n")
+                          if line.strip() and not _RULE_LINE_RE.match(line)).strip()
     else:   # no block found: show how the reply ends
         shown = "\n".join([line for line in message.own_text.split("\n") if line.strip()][-3:]).strip()
     evidence = shown if len(shown) <= 200 else shown[:200] + "…"
