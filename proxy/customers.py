@@ -17,7 +17,8 @@ collapsed to one space; matching is case-insensitive. Japanese full names match 
 the space (half- or full-width) between surname and given name; Latin names must stand as whole
 words. Which token is the surname: the first for names written in Japanese script
 ("青木 康介"), the last for Latin names ("Emma Wilson"). A name written without a space
-("青木康介") has no known surname and matches only as a full name.
+("青木康介") has no known surname and matches only as a full name; a single word too short or
+too common to be a full name ("青木", "Smith") counts as a surname, so only with an honorific.
 
 The index owns no policy: it says which customers a piece of text points at; the rule decides
 which of them are the reply's own recipients.
@@ -136,15 +137,16 @@ def name_keys(name: str) -> tuple[set[str], str | None]:
     if not tokens:
         return set(), None
     if _is_cjk(key):
-        full = {" ".join(tokens), "".join(tokens)} if len(tokens) > 1 else {tokens[0]}
-        full = {k for k in full if len(k) >= 2}
         if len(tokens) == 1:
-            return full, None
+            # "青木康介" is a full name; "青木" alone may be just a surname: needs an honorific
+            return ({tokens[0]}, None) if len(tokens[0]) >= 3 else (set(), tokens[0])
+        full = {" ".join(tokens), "".join(tokens)}
         # "エマ・ウィルソン": a foreign name in katakana, given name first
         foreign = "・" in key and not _IDEOGRAPH_RE.search(key)
         return full, (tokens[-1] if foreign else tokens[0])
     if len(tokens) == 1:
-        return ({tokens[0]} if len(tokens[0]) >= 4 else set()), None
+        # one Latin word ("Emma", "Smith") is too common to match alone: only with an honorific
+        return set(), (tokens[0] if len(tokens[0]) >= 2 else None)
     if "," in key:                      # "Wilson, Emma": surname first
         tokens = tokens[1:] + tokens[:1]
     surname = tokens[-1]

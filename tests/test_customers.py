@@ -43,6 +43,8 @@ def test_rows_with_missing_fields() -> None:
     ("Wilson, Emma", {"emma wilson", "wilson emma", "wilson, emma"}, "wilson"),
     ("エマ・ウィルソン", {"エマ ウィルソン", "エマウィルソン"}, "ウィルソン"),
     ("アオキ コウスケ", {"アオキ コウスケ", "アオキコウスケ"}, "アオキ"),
+    ("青木", set(), "青木"),
+    ("Smith", set(), "smith"),
     ("", set(), None),
 ])
 def test_name_keys(name: str, full: set[str], surname: str | None) -> None:
