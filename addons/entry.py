@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # loaded by path (mitmdump -s): make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:  # loaded by path (mitmdump -s): this checkout's packages come first
+    sys.path.insert(0, _ROOT)
 
 from mitmproxy import ctx, exceptions, http
 

@@ -164,3 +164,34 @@ def test_flows_already_answered_or_dead_are_left_alone(prepare) -> None:
     before = flow.response
     run(GmailGuard(decider), flow)
     assert decider.seen == [] and flow.response is before
+
+
+def batch_body(*parts: tuple[str, bytes]) -> bytes:
+    out = b""
+    for n, (line, body) in enumerate(parts, 1):
+        out += (b"--BB\r\nContent-Type: application/http\r\nContent-ID: <item" + str(n).encode() + b">\r\n\r\n"
+                + line.encode() + b"\r\nContent-Type: application/json\r\n\r\n" + body + b"\r\n")
+    return out + b"--BB--\r\n"
+
+
+@pytest.mark.parametrize("verdict, refused", [(ACCEPT, False), (REJECT, True)])
+def test_a_send_inside_a_batch_is_judged_too(verdict, refused: bool) -> None:
+    decider, auditor = FixedDecider(verdict), MemoryAuditor()
+    body = batch_body(("GET /gmail/v1/users/me/labels HTTP/1.1", b""),
+                      ("POST https://gmail.googleapis.com/gmail/v1/users/me/messages/send HTTP/1.1",
+                       json.dumps({"raw": b64url(JA)}).encode()))
+    flow = run(GmailGuard(decider, None, auditor), send_flow(body, "/batch/gmail/v1", "multipart/mixed; boundary=BB"))
+    (_, message), = decider.seen
+    assert message.subject == "Re: 注文した商品について"
+    assert (flow.response is not None) is refused
+    if refused:
+        assert "[subject-changed]" in json.loads(flow.response.content)["error"]["message"]
+        assert flow.metadata["replyguard"]["verdicts"].keys() == {"item2"}
+        assert auditor.outcomes == ["rejected"]
+
+
+def test_a_batch_without_a_send_is_not_judged() -> None:
+    decider = FixedDecider(REJECT)
+    body = batch_body(("GET /gmail/v1/users/me/labels HTTP/1.1", b""))
+    flow = run(GmailGuard(decider), send_flow(body, "/batch/gmail/v1", "multipart/mixed; boundary=BB"))
+    assert flow.response is None and decider.seen == []

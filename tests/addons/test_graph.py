@@ -149,3 +149,29 @@ def test_other_graph_calls_pass_unjudged(method: bytes, path: str) -> None:
     flow.request.method = method.decode()
     run(GraphGuard(decider), flow)
     assert flow.response is None and decider.seen == []
+
+
+@pytest.mark.parametrize("url", ["/me/sendMail", "me/sendMail", "https://graph.microsoft.com/v1.0/me/sendMail"])
+def test_a_send_inside_a_json_batch_is_judged_and_refuses_the_batch(url: str) -> None:
+    decider, auditor = FixedDecider(REJECT), MemoryAuditor()
+    body = {"requests": [
+        {"id": "1", "method": "GET", "url": "/me/messages?$top=1"},
+        {"id": "2", "method": "POST", "url": url, "headers": {"Content-Type": "application/json"}, "body": SEND},
+    ]}
+    flow = run(GraphGuard(decider, None, auditor), graph_flow(body, "/v1.0/$batch"))
+    (_, message), = decider.seen
+    assert message.subject == "Re: 注文した商品について"
+    assert flow.response.status_code == 403
+    assert flow.metadata["replyguard"]["verdicts"].keys() == {"2"}
+    assert auditor.outcomes == ["rejected"]
+
+
+def test_a_graph_batch_without_a_send_passes_unjudged() -> None:
+    decider = FixedDecider(REJECT)
+    flow = run(GraphGuard(decider), graph_flow({"requests": [{"id": "1", "method": "GET", "url": "/me"}]}, "/v1.0/$batch"))
+    assert flow.response is None and decider.seen == []
+
+
+def test_an_unreadable_batch_is_refused() -> None:
+    flow = run(GraphGuard(FixedDecider(ACCEPT)), graph_flow(b'{"requests": 5}', "/v1.0/$batch"))
+    assert flow.response.status_code == 400
