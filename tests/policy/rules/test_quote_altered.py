@@ -131,3 +131,11 @@ def test_example_threads(case: str) -> None:
     hits = quote_altered.check(parse((d / "reply.eml").read_bytes()),
                                Context(original=parse((d / "original.eml").read_bytes())), {})
     assert bool(hits) == (quote_altered.ID in expect["rules"]), hits
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(
+    list("aZ09 \n\t-~>ー〜～－―—‐ｰｶﾞﾟ①㈱ＡＢｃ　、。「」（）か\u3099は\u309a青木髙ヶ々é\u0301ﬁ²½…・\u200b\u3000ヿゟ"))))
+def test_fast_normalisation_equals_the_parsers(text: str) -> None:
+    from proxy.message import normalize
+    assert quote_altered._normalize(text) == normalize(text)
