@@ -1019,7 +1019,11 @@ _FOLD_TABLE = str.maketrans({**{c: "-" for c in _DASHES}, **{c: "~" for c in _TI
 def normalize(text: str) -> str:
     """Comparison form: NFKC (full/half width), dash and tilde variants folded, all whitespace
     (including line breaks, so re-wrapping does not matter) removed."""
-    return "".join(unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE).split())
+    folded = "".join(unicodedata.normalize("NFKC", text).translate(_FOLD_TABLE).split())
+    if not unicodedata.is_normalized("NFKC", folded):
+        # removing a space can join a base letter and a combining mark ("U ̈" -> "Ü")
+        folded = unicodedata.normalize("NFKC", folded)
+    return folded
 
 
 # A line the agent puts in a quote to show that something was cut ("（中略）", "[snip]", "…")
