@@ -9,6 +9,7 @@ relay and the sink do not share one GIL):
   zero-relay   client -> aiosmtpd + aiosmtplib relay that does nothing else -> sink
                (one upstream session per client session, aiosmtpd's line-wise DATA reader)
   replyguard   client -> `proxy.smtp.submission` (accept-all decider) -> sink
+  rg-noparse   the same with proxy.message.parse stubbed out: what the SMTP door itself costs
   rg+policy    client -> replyguard with the default policy engine (policies/default.yaml) -> sink
   postfix      client -> a private Postfix relaying to the sink (after-queue), when it can run here
 
@@ -131,11 +132,20 @@ def serve_zero(upstream_port: int) -> None:
     asyncio.run(main())
 
 
-def serve_replyguard(upstream_port: int, policy: bool) -> None:
+def serve_replyguard(upstream_port: int, policy: bool, stub_parse: bool = False) -> None:
     import logging
 
     from proxy.config import GatewayConfig, ListenerConfig, UpstreamConfig
+    from proxy.smtp import submission
     from proxy.smtp.submission import Gateway, SubmissionHandler
+
+    if stub_parse:
+        # "door only": what the SMTP path itself costs, with proxy.message.parse stubbed out
+        from proxy.message import ParsedMessage
+
+        submission.parse = lambda raw: ParsedMessage(  # type: ignore[assignment]
+            raw=raw, headers=None, message_id=None, in_reply_to=(), references=(), subject="",  # type: ignore[arg-type]
+            from_=None, to=(), cc=(), reply_to=(), text="", own_text="", signature=None, quotes=())
 
     logging.basicConfig(level=logging.WARNING)
     state = tempfile.mkdtemp(prefix="rg-bench-")
@@ -241,8 +251,8 @@ def main() -> int:
             serve_sink()
         elif role == "zero":
             serve_zero(int(args.serve[1]))
-        elif role in ("replyguard", "rg+policy"):
-            serve_replyguard(int(args.serve[1]), role == "rg+policy")
+        elif role in ("replyguard", "rg+policy", "rg-noparse"):
+            serve_replyguard(int(args.serve[1]), role == "rg+policy", role == "rg-noparse")
         return 0
 
     children: list[Child] = []
@@ -260,6 +270,10 @@ def main() -> int:
         children.append(rg)
         targets["replyguard"] = rg.port
         procs["replyguard"] = rg
+        nop = Child("rg-noparse", str(sink.port))
+        children.append(nop)
+        targets["rg-noparse"] = nop.port
+        procs["rg-noparse"] = nop
         if not args.no_policy:
             try:
                 pol = Child("rg+policy", str(sink.port))
@@ -321,14 +335,16 @@ def print_summary(targets: dict[str, int], results: dict) -> None:
     for label, conns in cells:
         get = lambda n: results.get((label, n, conns), {}).get("rate")  # noqa: E731
         parts = []
-        for num, den in (("replyguard", "zero-relay"), ("rg+policy", "zero-relay"), ("replyguard", "postfix"),
+        for num, den in (("replyguard", "zero-relay"), ("rg+policy", "zero-relay"), ("rg-noparse", "zero-relay"),
+                         ("replyguard", "postfix"),
                          ("zero-relay", "direct"), ("postfix", "direct")):
             a, b = get(num), get(den)
             if a and b:
                 parts.append(f"{num}/{den} {a / b:.2f}")
         cpu = lambda n: results.get((label, n, conns), {}).get("cpu")  # noqa: E731
-        if cpu("replyguard") and cpu("zero-relay"):
-            parts.append(f"cpu replyguard/zero-relay {cpu('replyguard') / cpu('zero-relay'):.2f}")
+        for name in ("replyguard", "rg+policy", "rg-noparse"):
+            if cpu(name) and cpu("zero-relay"):
+                parts.append(f"cpu {name}/zero-relay {cpu(name) / cpu('zero-relay'):.2f}")
         print(f"  {label:<17} c={conns:<2}  " + "  ".join(parts))
 
 
