@@ -111,7 +111,8 @@ def _eml(body: bytes, charset: str, cte: str) -> bytes:
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_reencoding_never_fires(data: st.DataObject) -> None:
-    """Original in ISO-2022-JP or Shift_JIS, reply in UTF-8 (QP or base64) quoting it with `>`."""
+    """Original in ISO-2022-JP, Shift_JIS or UTF-8; the reply quoting it with `>` in UTF-8 (QP or
+    base64), ISO-2022-JP or Shift_JIS — each client writing the wave dash its own way."""
     lines = data.draw(originals())
     source = data.draw(st.sampled_from(["ISO-2022-JP", "Shift_JIS", "UTF-8"]))
     if source == "ISO-2022-JP":
@@ -134,10 +135,16 @@ def test_reencoding_never_fires(data: st.DataObject) -> None:
         quote = quote.replace("〜", "～")  # the reply's client picked the other tilde
     text = "山田 様\n\nご連絡ありがとうございます。\n\n2026年11月20日(金) 10:12 山田 <a@example.jp>:\n\n"
     text += "\n".join("> " + q for q in quote.split("\n")) + "\n"
-    if data.draw(st.booleans()):
+    target = data.draw(st.sampled_from(["utf-8-qp", "utf-8-b64", "iso-2022-jp", "shift_jis-b64"]))
+    if target == "utf-8-qp":
         reply = _eml(quopri.encodestring(text.encode("utf-8")), "utf-8", "quoted-printable")
-    else:
+    elif target == "utf-8-b64":
         reply = _eml(base64.encodebytes(text.encode("utf-8")), "UTF-8", "base64")
+    elif target == "iso-2022-jp":
+        jis = "\r\n".join(line.replace("～", "〜").encode("iso2022_jp").decode("ascii") for line in text.split("\n"))
+        reply = _eml(jis.encode("ascii"), "ISO-2022-JP", "7bit")
+    else:
+        reply = _eml(base64.encodebytes(text.replace("〜", "～").encode("cp932")), "Shift_JIS", "base64")
     parsed = parse(reply)
     assert len(parsed.quotes) == 1
     assert quote_matches(parsed.quotes[0], original.text) == (True, None)
