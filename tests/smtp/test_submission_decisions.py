@@ -201,3 +201,29 @@ def test_audit_failure_keeps_reply_truthful(make_gateway, sink):
     gw = make_gateway(sink, auditor=Broken())
     assert send(gw)[0] == 250
     assert len(sink.wait_for(1)) == 1
+
+
+def test_message_parsed_exactly_once_and_shared(make_gateway, sink, monkeypatch):
+    import proxy.smtp.submission as submission
+
+    calls: list[bytes] = []
+    real_parse = submission.parse
+
+    def counting_parse(raw: bytes):
+        calls.append(raw)
+        return real_parse(raw)
+
+    monkeypatch.setattr(submission, "parse", counting_parse)
+    seen: list[ParsedMessage] = []
+    audit = Recorder()
+
+    def decide(envelope, message):
+        seen.append(message)
+        return Verdict(Action.ACCEPT)
+
+    gw = make_gateway(sink, decider=decide, auditor=audit)
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10) as c:
+        for _ in range(3):
+            c.sendmail("agent@example.com", ["yamada@example.jp"], ISO)
+    assert calls == [ISO] * 3
+    assert [r["message"] for r in audit.records] == seen  # the decider's object goes to the audit
