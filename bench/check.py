@@ -76,16 +76,28 @@ PARAGRAPHS = (
 )
 
 
-def reply_bytes(size: int, to_name: str, to_addr: str) -> bytes:
+def long_original(size: int) -> str:
+    """A long customer mail (for the mostly-quoted reply): the original's text repeated."""
+    out, i = [ORIGINAL_BODY], 0
+    while sum(len(p.encode()) for p in out) < size:
+        out.append(f"{i + 1}. " + ORIGINAL_BODY.split("\n")[2 + i % 3] + "\n")
+        i += 1
+    return "".join(out)
+
+
+def reply_bytes(size: int, to_name: str, to_addr: str, quote_all: str | None = None) -> bytes:
+    """A reply of about `size` bytes: own text (ja/en paragraphs) and a short quote — or, with
+    `quote_all`, a short answer above that whole text quoted."""
     body = [f"{to_name} 様\n\nミナト家電株式会社 お客様相談室の西村でございます。\n\n"]
     i = 0
-    while sum(len(p.encode()) for p in body) < size - 900:
+    while quote_all is None and sum(len(p.encode()) for p in body) < size - 900:
         body.append(PARAGRAPHS[i % len(PARAGRAPHS)] + "\n")
         i += 1
     body.append("よろしくお願いいたします。\n\n――――――――――――――――――――\nミナト家電株式会社 お客様相談室\n"
                 "西村 光（にしむら ひかる）\nフリーダイヤル 0120-987-650\n――――――――――――――――――――\n\n"
                 f"2026年11月30日(月) 19:05 {to_name} <{to_addr}>:\n\n")
-    body.append("".join("> " + line + "\n" for line in ORIGINAL_BODY.split("\n")[2:5]))
+    quoted = ORIGINAL_BODY.split("\n")[2:5] if quote_all is None else quote_all.split("\n")
+    body.append("".join("> " + line + "\n" for line in quoted))
     text = "".join(body)
     head = (f"From: 西村 光 <nishimura@minato.example.jp>\nTo: {to_name} <{to_addr}>\n"
             "Subject: Re: 付属品が入っていませんでした\nMessage-ID: <r1@minato.example.jp>\n"
@@ -99,12 +111,12 @@ def reply_bytes(size: int, to_name: str, to_addr: str) -> bytes:
     return head.encode() + text.encode()
 
 
-def original_bytes(from_name: str, from_addr: str) -> bytes:
+def original_bytes(from_name: str, from_addr: str, body: str = ORIGINAL_BODY) -> bytes:
     from email.header import Header
     return (f"From: {Header(from_name, 'utf-8').encode()} <{from_addr}>\nTo: support@minato.example.jp\n"
             f"Subject: {Header('付属品が入っていませんでした', 'utf-8').encode()}\nMessage-ID: <o1@example.co.jp>\n"
             "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
-            + ORIGINAL_BODY).encode()
+            + body).encode()
 
 
 def rss_kb() -> int:
@@ -159,10 +171,15 @@ def main(argv: list[str] | None = None) -> int:
           f"(process RSS {rss_kb() / 1024:.0f} MB)")
 
     original = parse(original_bytes(recipient["name"], recipient["email"]))
+    big_text = long_original(95 * 1024)
+    big_original = parse(original_bytes(recipient["name"], recipient["email"], big_text))
     label, check = make_checker(index, original)
+    _, check_big = make_checker(index, big_original)
     print(f"check = {label}")
-    for size in (4 * 1024, 100 * 1024):
-        raw = reply_bytes(size, recipient["name"], recipient["email"])
+    cases = [("", 4 * 1024, None, check), ("", 100 * 1024, None, check),
+             (" (mostly quoting a 95 KB original)", 100 * 1024, big_text, check_big)]
+    for note, size, quote_all, check in cases:
+        raw = reply_bytes(size, recipient["name"], recipient["email"], quote_all)
         message = parse(raw)
         findings = check(message)
         runs = args.runs if size < 50_000 else max(50, args.runs // 5)
@@ -185,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         p50, p99 = percentiles(check_t)
         c50, c99 = percentiles(cpu_t)
         f50, f99 = percentiles(full_t)
-        print(f"{len(raw) / 1024:6.1f} KB reply  check p50 {p50:6.2f} ms  p99 {p99:6.2f} ms "
+        print(f"{len(raw) / 1024:6.1f} KB reply{note}  check p50 {p50:6.2f} ms  p99 {p99:6.2f} ms "
               f"(CPU p50 {c50:6.2f}  p99 {c99:6.2f})   parse+check p50 {f50:6.2f} ms  p99 {f99:6.2f} ms   "
               f"({runs} runs; findings: "
               f"{[f.rule for f in getattr(findings, 'findings', ())] if hasattr(findings, 'findings') else findings})")
