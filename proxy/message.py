@@ -721,7 +721,7 @@ _ATTRIBUTION_RES = tuple(re.compile(p) for p in (
     r"(?:のメール|のメッセージ|からのメール)\s*[:：]\s*$",
     r"(?i)\b(?:schrieb|a\s+écrit|escribió|scrisse|skrev|napisał)\s*[:：]?\s*$",
     r"^\s*\d{4}\s*[年/.\-]\s*\d{1,2}\s*[月/.\-]\s*\d{1,2}.*[:：]\s*$",
-    r"(?i)^\s*(?:On|Am|Le|El|Il|Op)\s.+[:：]\s*$",
+    r"(?i)^\s*(?:On|Am|Le|El|Il|Op)\s(?=.*\d).+[:：]\s*$",  # needs a date in it: "On your question:" is the agent's
     r"<[^<>@\s]+@[^<>\s]+>\s*[:：]\s*$",
 ))
 _DASH_MARKER_RE = re.compile(

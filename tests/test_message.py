@@ -520,3 +520,9 @@ def test_html_meta_charset_when_mime_header_has_none():
            + "テスト①です".encode("cp932") + b"</body></html>")
     m = parse(raw)
     assert m.text == "テスト①です" and m.problems == ()
+
+
+def test_agent_lead_in_before_a_quote_is_own_text():
+    m = _body("Dear Mr. Grant,\n\nOn your second question:\n> Can I use tap water?\nYes, you can.\n\nBest regards,\nHannah\n")
+    assert "On your second question:" in m.own_text
+    assert m.attribution is None and m.quotes == ("Can I use tap water?",)
