@@ -1060,7 +1060,7 @@ def quote_matches(quote: str, original_text: str) -> tuple[bool, str | None]:
         if found < 0:
             found = stream.find(norm)
             if found < 0:
-                return False, line.strip()
+                return False, _dequote_line(line).strip()
             continue
         pos = found + len(norm)
     return True, None
