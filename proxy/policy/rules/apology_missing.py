@@ -12,7 +12,8 @@ original, or not a complaint: nothing to check.
 
 Phrase matching: Japanese phrases as substrings of the folded text (`proxy.customers.fold`,
 the fast NFKC form; spaces removed) (width, spacing and
-line breaks ignored: "申し訳\nございません" matches); Latin phrases case-insensitively, word by
+line breaks ignored: "申し訳\nございません" matches; kanji or kana spelling ignored:
+"ご不便をお掛けし" matches "ご不便をおかけ"); Latin phrases case-insensitively, word by
 word, each word as a stem ("apologise" also matches apologize, apologies, apologizing,
 apology), so the policy need not list every inflection and spelling.
 """
@@ -36,6 +37,21 @@ PHRASES: tuple[str, ...] = (
     "ご不便をおかけ", "ご心配をおかけ", "ご不快な思い", "大変失礼いたしました", "失礼いたしました",
     "sorry", "apologise", "apologize", "apologies", "apology",
 )
+
+# Kanji/kana spellings people choose freely: "ご不便をお掛けし" is "ご不便をおかけし",
+# "お侘び" a common typo of "お詫び". Both the phrases and the text are read in kana form.
+_SPELLINGS: tuple[tuple[str, str], ...] = (
+    ("掛け", "かけ"), ("詫び", "わび"), ("侘び", "わび"), ("致し", "いたし"), ("御座い", "ござい"),
+    ("申しわけ", "申し訳"), ("有り", "あり"), ("頂き", "いただき"), ("下さい", "ください"), ("御迷惑", "ご迷惑"),
+)
+
+
+def _kana(text: str) -> str:
+    for written, read in _SPELLINGS:
+        if written in text:
+            text = text.replace(written, read)
+    return text
+
 
 _LATIN_RE = re.compile(r"^[\x20-\x7e]+$")
 _SUFFIXES = ("isation", "ization", "ising", "izing", "ised", "ized", "ises", "izes", "ise", "ize",
@@ -66,7 +82,7 @@ def _compile(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str]
             if words:
                 latin.append(r"\s+".join(re.escape(w) + r"[a-z']*" for w in words))
         else:
-            plain.append(fold(text).replace(" ", "").casefold())
+            plain.append(_kana(fold(text).replace(" ", "").casefold()))
     pattern = re.compile(r"\b(?:" + "|".join(latin) + r")", re.IGNORECASE) if latin else None
     _CACHE[phrases] = (tuple(plain), pattern)
     return _CACHE[phrases]
@@ -93,7 +109,7 @@ def is_complaint(context: Context) -> bool:
 def has_apology(text: str, phrases: tuple[str, ...]) -> bool:
     plain, latin = _compile(phrases)
     spaced = fold(text)
-    folded = spaced.replace(" ", "").casefold()
+    folded = _kana(spaced.replace(" ", "").casefold())
     if any(p and p in folded for p in plain):
         return True
     return bool(latin and latin.search(spaced))

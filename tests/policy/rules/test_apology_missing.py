@@ -74,6 +74,7 @@ def test_no_original_no_finding() -> None:
     (("sorry",), "en-we-apologize", True),
     (("お詫び申し上げます",), "ja-owabi-split-across-lines", False),
     (("申し訳ございません",), "ja-gomeiwaku-sjis", True),
+    (("ご迷惑をお掛け",), "ja-gomeiwaku-sjis", False),      # kanji/kana spelling: おかけ == お掛け
 ])
 def test_phrases_setting(phrases: tuple[str, ...], case: str, fires: bool) -> None:
     assert bool(run(case, COMPLAINT, {"phrases": phrases})) == fires
@@ -90,3 +91,13 @@ def test_example_threads(case: str) -> None:
     hits = apology_missing.check(parse((d / "reply.eml").read_bytes()),
                                  Context(original=parse((d / "original.eml").read_bytes())), {})
     assert bool(hits) == (apology_missing.ID in expect["rules"]), hits
+
+
+@pytest.mark.parametrize("text, found", [
+    ("ご不便をお掛けし、大変申し訳御座いません。", True),
+    ("心よりお詫び致します。", True),
+    ("深くおわび申し上げます。", True),
+    ("ご連絡ありがとうございます。", False),
+])
+def test_spelling_variants(text: str, found: bool) -> None:
+    assert apology_missing.has_apology(text, ("ご不便をおかけ", "お詫びいたします", "お詫び申し上げます")) == found
