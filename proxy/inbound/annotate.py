@@ -281,7 +281,11 @@ async def annotate_message(
     ]
     output = clean.join(ours)
     if store is not None:
-        store.add_original(output, parsed, category=category, received_at=now or datetime.now(timezone.utc))
+        # SQLite blocks; off the event loop so one slow disk does not stall every SMTP session
+        received_at = now or datetime.now(timezone.utc)
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: store.add_original(output, parsed, category=category, received_at=received_at)
+        )
     return Annotation(output, ar_value, sender, category, score, removed, parsed)
 
 
