@@ -10,7 +10,8 @@ Name matching ignores spacing, width and case: "大野 里美" == "大野　里�
 "Hannah Scott" == "HANNAH SCOTT" == "Scott, Hannah" (reversed order with or without a comma,
 as lists and romanised Japanese names often have it). Parenthesised parts of the display
 name ("大野 里美 (ミナト家電)") and anything after a "|" or "/" are not part of the name; a
-display name of three or more words ("ミナト家電 大野 里美") is carried when all its words are.
+display name of three or more words ("ミナト家電 大野 里美"), or a team name on a role address
+(support@, info@, …), is carried when all its words are, in any order.
 
 A name only in the greeting or the first line ("大野です") does not count: the signature is
 the parser's signature block and the closing paragraphs of the own text (the first
@@ -62,7 +63,7 @@ def sender_name(message: ParsedMessage) -> str | None:
     if name and "@" not in name:
         return name
     local = message.from_.addr.split("@", 1)[0].lower()
-    if not local or local in ROLE_LOCAL_PARTS or re.sub(r"[\d._+\-]", "", local) in ROLE_LOCAL_PARTS:
+    if not local or _role_address(message):
         return None
     words = [w for w in re.split(r"[._+\-\d]+", local) if len(w) >= 2]
     return " ".join(words) or None
@@ -72,13 +73,19 @@ def _name_tokens(name: str) -> list[str]:
     return [_fold(t) for t in _TOKEN_SPLIT_RE.split(unicodedata.normalize("NFKC", name)) if _fold(t)]
 
 
-def _carries_name(block: str, name: str) -> bool:
+def _carries_name(block: str, name: str, team: bool = False) -> bool:
     """The whole name in one piece ("大野里美", "scotthannah"), or — for a display name with
-    a company or team in it ("ミナト家電 大野 里美") — every one of its words in the block."""
+    a company or team in it ("ミナト家電 大野 里美", or any name on a role address such as
+    support@: "ミナト家電 お客様相談室") — every one of its words somewhere in the block."""
     if any(f in block for f in _name_forms(name)):
         return True
     tokens = _name_tokens(name)
-    return len(tokens) >= 3 and all(t in block for t in tokens)
+    return (len(tokens) >= 3 or (team and len(tokens) >= 2)) and all(t in block for t in tokens)
+
+
+def _role_address(message: ParsedMessage) -> bool:
+    local = message.from_.addr.split("@", 1)[0].lower() if message.from_ else ""
+    return local in ROLE_LOCAL_PARTS or re.sub(r"[\d._+\-]", "", local) in ROLE_LOCAL_PARTS
 
 
 def _name_forms(name: str) -> set[str]:
@@ -126,7 +133,8 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     required = [str(r) for r in (settings.get("required_lines") or REQUIRED_LINES) if str(r).strip()]
     blocks = signature_blocks(message)
     folded = [_fold(b) for b in blocks]
-    missing_name = bool(name) and not any(_carries_name(b, name or "") for b in folded)
+    team = _role_address(message)
+    missing_name = bool(name) and not any(_carries_name(b, name or "", team) for b in folded)
     missing_lines = [r for r in required if not any(_fold(r) in b for b in folded)]
     if not missing_name and not missing_lines:
         return []

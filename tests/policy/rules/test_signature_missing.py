@@ -33,6 +33,7 @@ def run(case: str, settings: dict | None = None) -> list:
     ("en-role-address-no-name", False),         # support@…: no person's name to require
     ("en-html-only", False),                    # Hannah&nbsp;Scott in an HTML-only reply
     ("ja-display-name-with-team-words", False), # From "ミナト家電 大野 里美": all its words are there
+    ("ja-team-address-team-name", False),       # support@ as "ミナト家電 お客様相談室", signed by the team
     ("en-no-signature", True),
     ("en-name-only-in-first-line", True),       # the opening line is not a signature
     ("ja-colleague-signature", True),           # 平野 潤's template, From 大野 里美
