@@ -1031,6 +1031,10 @@ def normalize(text: str) -> str:
 _ELISION_RE = re.compile(r"^[~\-=]*[(\[<{【〔«]?(?:中略|略|以下略|後略|前略|省略|snip|snipped|\.{2,}|・{2,}|‥+)[)\]>}】〕»]?[~\-=]*$", re.I)
 
 
+_BULLET_RE = re.compile(r"^\s*(?:[*\-+•・●○◦▪■□◆◇]|\d{1,2}[.)])\s+")
+_LINK_RE = re.compile(r"\s*(?:<(?:https?|mailto|tel):[^<>\s]*>|\[(?:https?|mailto|tel):[^\[\]\s]*\])")
+
+
 def _dequote_line(line: str) -> str:
     return _QUOTE_PREFIX_RE.sub("", line, count=1)
 
@@ -1059,10 +1063,20 @@ def quote_matches(quote: str, original_text: str) -> tuple[bool, str | None]:
         found = stream.find(norm, pos)
         if found < 0:
             found = stream.find(norm)
+        if found < 0:
+            # What a client adds when it turns the customer's HTML into quoted plain text:
+            # list bullets, "text <https://…>" link targets. Not words of the customer, so
+            # not alterations; every character the customer wrote must still be there.
+            norm = normalize(_LINK_RE.sub("", _BULLET_RE.sub("", _dequote_line(line), count=1)))
+            if not norm:
+                continue
+            found = stream.find(norm, pos)
+            if found < 0:
+                found = stream.find(norm)
             if found < 0:
                 return False, _dequote_line(line).strip()
-            continue
-        pos = found + len(norm)
+        if found >= pos:
+            pos = found + len(norm)
     return True, None
 
 

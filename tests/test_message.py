@@ -526,3 +526,11 @@ def test_agent_lead_in_before_a_quote_is_own_text():
     m = _body("Dear Mr. Grant,\n\nOn your second question:\n> Can I use tap water?\nYes, you can.\n\nBest regards,\nHannah\n")
     assert "On your second question:" in m.own_text
     assert m.attribution is None and m.quotes == ("Can I use tap water?",)
+
+
+def test_quote_of_an_html_original_with_bullets_and_link_targets():
+    original = render_html('<div>Order items:</div><ul><li>Filter HMF-30</li><li>Hose</li></ul>'
+                           '<div>See <a href="https://shop.example.jp/o/1">my order</a>.</div>')
+    quote = "Order items:\n  * Filter HMF-30\n  * Hose\nSee my order <https://shop.example.jp/o/1>."
+    assert quote_matches(quote, original) == (True, None)
+    assert quote_matches("  * Filter HMF-31", original) == (False, "* Filter HMF-31")
