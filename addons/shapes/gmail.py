@@ -4,7 +4,8 @@ The request already carries the finished mail, so nothing is rebuilt: the JSON f
 base64url-encoded in `raw` (with an optional `threadId`); the upload form sends it as the body
 (`uploadType=media`) or as the `message/rfc822` part of a `multipart/related` body
 (`uploadType=multipart`). A resumable upload sends the bytes later to another URL, so it is
-refused with a hint instead of passing unchecked.
+refused with a hint instead of passing unchecked. `drafts.send` carries either the draft's
+content (`message.raw`) or only its id; the guard remembers drafts saved through the proxy.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from urllib.parse import parse_qs
 from addons.shapes import Outgoing, ShapeError, envelope_of
 
 SEND_PATH = re.compile(r"^(?P<upload>/upload)?/gmail/v1/users/(?P<user>[^/]+)/messages/send$")
+DRAFTS = re.compile(r"^(?:/upload)?/gmail/v1/users/(?P<user>[^/]+)/drafts(?:/(?P<id>[^/]+))?$")
 
 _STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 503: "UNAVAILABLE"}
 _REASON = {400: "invalidArgument", 403: "forbidden", 503: "backendError"}
@@ -38,46 +40,77 @@ def _b64url(text: str) -> bytes:
         raise ShapeError(f"'raw' is not base64url: {exc}") from exc
 
 
-def _json_raw(body: bytes) -> tuple[bytes, str]:
+def _json(body: bytes) -> dict:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ShapeError(f"request body is not JSON: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("raw"), str):
-        raise ShapeError("request has no 'raw' message (base64url RFC 5322)")
-    return _b64url(data["raw"]), str(data.get("threadId") or "")
+    if not isinstance(data, dict):
+        raise ShapeError("request body is not a JSON object")
+    return data
 
 
-def _multipart_raw(content_type: str, body: bytes) -> tuple[bytes, str]:
+def _multipart(content_type: str, body: bytes) -> tuple[dict, bytes]:
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     container = email.message_from_bytes(head + body, policy=email.policy.compat32)
-    thread = ""
+    meta: dict = {}
     for part in container.walk():
         if part.get_content_type() == "application/json":
-            meta = json.loads(part.get_payload(decode=True) or b"{}")
-            thread = str(meta.get("threadId") or "") if isinstance(meta, dict) else ""
+            meta = _json(part.get_payload(decode=True) or b"{}")
         elif part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
-            raw = inner[0].as_bytes() if isinstance(inner, list) else part.get_payload(decode=True)
-            return raw, thread
+            return meta, inner[0].as_bytes() if isinstance(inner, list) else part.get_payload(decode=True)
     raise ShapeError("multipart upload has no message/rfc822 part")
 
 
-def read(path: str, content_type: str, body: bytes, timestamp: float) -> Outgoing:
-    """The one mail a send request sends; raises ShapeError when it cannot be read."""
-    user = match("POST", path) or ""
-    query = parse_qs(path.partition("?")[2])
-    upload = (query.get("uploadType") or [""])[0]
+def _payload(path: str, content_type: str, body: bytes) -> tuple[dict, bytes | None]:
+    """The JSON resource and, for uploads, the mail bytes, in any of the request's forms."""
+    upload = (parse_qs(path.partition("?")[2]).get("uploadType") or [""])[0]
     if upload == "resumable":
         raise ShapeError("resumable uploads are not checked by replyguard; use uploadType=media or multipart")
     if upload == "media":
-        raw, thread = body, ""
-    elif upload == "multipart" or content_type.lower().startswith("multipart/"):
-        raw, thread = _multipart_raw(content_type, body)
-    else:
-        raw, thread = _json_raw(body)
+        return {}, body
+    if upload == "multipart" or content_type.lower().startswith("multipart/"):
+        return _multipart(content_type, body)
+    return _json(body), None
+
+
+def outgoing(raw: bytes, user: str, thread: str) -> Outgoing:
     extra = {"api": "gmail", "threadId": thread} if thread else {"api": "gmail"}
     return Outgoing("raw", raw, envelope_of(raw, "addon:gmail", user, extra))
+
+
+def read(path: str, content_type: str, body: bytes, timestamp: float) -> Outgoing:
+    """The one mail a `messages.send` request sends; raises ShapeError when it cannot be read."""
+    meta, raw = _payload(path, content_type, body)
+    if raw is None:
+        if not isinstance(meta.get("raw"), str):
+            raise ShapeError("request has no 'raw' message (base64url RFC 5322)")
+        raw = _b64url(meta["raw"])
+    return outgoing(raw, match("POST", path) or "", str(meta.get("threadId") or ""))
+
+
+def draft_call(method: str, path: str) -> tuple[str, str, str | None] | None:
+    """(create|update|delete|send, userId, draft id) for a drafts request that changes or sends one."""
+    found = DRAFTS.match(path.split("?", 1)[0])
+    if found is None:
+        return None
+    verb, draft = method.upper(), found["id"]
+    if draft == "send":
+        return ("send", found["user"], None) if verb == "POST" else None
+    if draft is None:
+        return ("create", found["user"], None) if verb == "POST" else None
+    return {"PUT": ("update", found["user"], draft), "DELETE": ("delete", found["user"], draft)}.get(verb)
+
+
+def read_draft(path: str, content_type: str, body: bytes) -> tuple[str | None, bytes | None, str]:
+    """(draft id, mail bytes, threadId) of a drafts create/update/send request; bytes are None
+    when the request names a draft without giving its content (a plain `drafts.send`)."""
+    meta, raw = _payload(path, content_type, body)
+    message = meta.get("message") if isinstance(meta.get("message"), dict) else {}
+    if raw is None and isinstance(message.get("raw"), str):
+        raw = _b64url(message["raw"])
+    return (str(meta["id"]) if meta.get("id") else None), raw, str(message.get("threadId") or "")
 
 
 def error(status: int, text: str) -> dict:

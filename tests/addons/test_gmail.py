@@ -195,3 +195,59 @@ def test_a_batch_without_a_send_is_not_judged() -> None:
     body = batch_body(("GET /gmail/v1/users/me/labels HTTP/1.1", b""))
     flow = run(GmailGuard(decider), send_flow(body, "/batch/gmail/v1", "multipart/mixed; boundary=BB"))
     assert flow.response is None and decider.seen == []
+
+
+def draft_flow(method: bytes, path: str, body: dict | None) -> http.HTTPFlow:
+    return send_flow(json.dumps(body).encode() if body is not None else b"", path, method=method)
+
+
+def answer(guard: GmailGuard, flow: http.HTTPFlow, content: dict, status: int = 200) -> None:
+    flow.response = tutils.tresp(status_code=status, content=json.dumps(content).encode())
+    guard.response(flow)
+
+
+def test_draft_saved_through_the_proxy_is_checked_when_sent_by_id() -> None:
+    decider = FixedDecider(REJECT)
+    guard = GmailGuard(decider)
+    save = run(guard, draft_flow(b"POST", "/gmail/v1/users/me/drafts", {"message": {"raw": b64url(EN)}}))
+    assert save.response is None and decider.seen == []               # saving sends nothing
+    answer(guard, save, {"id": "r-42", "message": {"id": "m1"}})
+    sent = run(guard, draft_flow(b"POST", "/gmail/v1/users/me/drafts/send", {"id": "r-42"}))
+    assert sent.response.status_code == 403
+    (_, message), = decider.seen
+    assert message.raw == EN
+
+
+def test_updated_draft_is_checked_with_its_new_content() -> None:
+    decider = FixedDecider(ACCEPT)
+    guard = GmailGuard(decider)
+    save = run(guard, draft_flow(b"POST", "/gmail/v1/users/me/drafts", {"message": {"raw": b64url(EN)}}))
+    answer(guard, save, {"id": "r-1"})
+    update = run(guard, draft_flow(b"PUT", "/gmail/v1/users/me/drafts/r-1", {"id": "r-1", "message": {"raw": b64url(JA)}}))
+    answer(guard, update, {"id": "r-1"})
+    sent = run(guard, draft_flow(b"POST", "/gmail/v1/users/me/drafts/send", {"id": "r-1"}))
+    assert sent.response is None and decider.seen[0][1].raw == JA
+    answer(guard, sent, {"id": "m9"})
+    assert guard.drafts.get("r-1") is None                             # sent drafts are gone
+
+
+def test_draft_send_with_content_is_checked_without_memory() -> None:
+    decider = FixedDecider(REJECT)
+    sent = run(GmailGuard(decider), draft_flow(b"POST", "/gmail/v1/users/me/drafts/send",
+                                               {"id": "r-9", "message": {"raw": b64url(JA)}}))
+    assert sent.response.status_code == 403 and decider.seen[0][1].raw == JA
+
+
+@pytest.mark.parametrize("before", ["never saved", "deleted", "save refused by Gmail"])
+def test_a_draft_the_proxy_has_not_seen_is_not_sent(before: str) -> None:
+    decider = FixedDecider(ACCEPT)
+    guard = GmailGuard(decider)
+    if before != "never saved":
+        save = run(guard, draft_flow(b"POST", "/gmail/v1/users/me/drafts", {"message": {"raw": b64url(EN)}}))
+        answer(guard, save, {"id": "r-5"} if before == "deleted" else {"error": {}}, 200 if before == "deleted" else 400)
+    if before == "deleted":
+        run(guard, draft_flow(b"DELETE", "/gmail/v1/users/me/drafts/r-5", None))
+    sent = run(guard, draft_flow(b"POST", "/gmail/v1/users/me/drafts/send", {"id": "r-5"}))
+    assert sent.response.status_code == 400
+    assert "not saved through replyguard" in json.loads(sent.response.content)["error"]["message"]
+    assert decider.seen == []
