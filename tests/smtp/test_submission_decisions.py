@@ -227,3 +227,17 @@ def test_message_parsed_exactly_once_and_shared(make_gateway, sink, monkeypatch)
             c.sendmail("agent@example.com", ["yamada@example.jp"], ISO)
     assert calls == [ISO] * 3
     assert [r["message"] for r in audit.records] == seen  # the decider's object goes to the audit
+
+
+def test_unparsable_message_is_refused_clearly(make_gateway, sink, monkeypatch):
+    import proxy.smtp.submission as submission
+
+    def broken_parse(raw: bytes):
+        raise UnicodeError("cannot decode")
+
+    monkeypatch.setattr(submission, "parse", broken_parse)
+    audit = Recorder()
+    gw = make_gateway(sink, auditor=audit)
+    code, text = send(gw)
+    assert code == 554 and text == b"5.6.0 replyguard: the message could not be read as e-mail (UnicodeError); not sent"
+    assert sink.messages == [] and [r["outcome"] for r in audit.records] == ["refused"]
