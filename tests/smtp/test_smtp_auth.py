@@ -118,3 +118,18 @@ def test_password_hash_roundtrip():
     h = hash_password("パスワード")
     assert h.startswith("scrypt$") and verify_password(h, "パスワード")
     assert not verify_password(h, "password") and not verify_password("garbage", "x")
+
+
+def test_passthrough_login_replayed_after_upstream_reconnect(make_gateway, auth_sink):
+    gw = make_gateway(auth_sink)
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10) as c:
+        c.ehlo("agent.test")
+        c.login("agent", SECRET)
+        auth_sink.behaviour.drop_at_data = True
+        c.mail("agent@example.com")
+        c.rcpt("c@example.jp")
+        assert c.data(MSG)[0] == 451  # upstream dropped: not sent, client retries
+        auth_sink.behaviour.drop_at_data = False
+        c.sendmail("agent@example.com", ["c@example.jp"], MSG)  # new upstream session, same login
+    got = auth_sink.wait_for(1)
+    assert [m.auth_user for m in got] == ["agent"] and auth_sink.connections == 2
