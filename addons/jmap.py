@@ -10,18 +10,15 @@ Emails created in earlier requests (saved drafts) are remembered from the server
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 
 from typing import Callable
 
 from mitmproxy import http
 
 from addons.door import Door, json_response, request_body
+from addons.drafts import Drafts
 from addons.shapes import ShapeError, jmap
 from proxy.decision import Auditor, Decider, Holder
-
-REMEMBER = 1000   # created emails kept for later submissions by id (oldest forgotten first)
-
 
 class JmapGuard:
     """Checks every JMAP submission; lets accepted requests through byte for byte."""
@@ -29,8 +26,7 @@ class JmapGuard:
     def __init__(self, decider: Decider, holder: Holder | None = None, auditor: Auditor | None = None,
                  scope: Callable[[http.HTTPFlow], bool] | None = None):
         self.door = Door("addon:jmap", decider, holder, auditor, scope)
-        self.known: OrderedDict[str, dict] = OrderedDict()
-        self.creating: dict[str, dict[str, dict]] = {}
+        self.drafts = Drafts()
 
     def request(self, flow: http.HTTPFlow) -> None:
         if not self.door.ours(flow) or flow.request.method != "POST":
@@ -51,7 +47,7 @@ class JmapGuard:
             self._watch(flow, data)
             return
         try:
-            outgoing = jmap.read(data, flow.request.timestamp_start, self.known)
+            outgoing = jmap.read(data, flow.request.timestamp_start, self.drafts.known)
         except ShapeError as exc:
             refusal = self.door.unreadable(exc)
             body_out = jmap.refusal(data, {}, refusal.summary, "invalidProperties")
@@ -65,32 +61,30 @@ class JmapGuard:
 
     def response(self, flow: http.HTTPFlow) -> None:
         self.door.response(flow)
-        creates = self.creating.pop(flow.id, None)
-        if not creates or flow.response is None or flow.metadata.get("replyguard", {}).get("outcome") in (
-                "rejected", "held", "unreadable", "tempfail"):
-            return
-        for key, server_id in _created_ids(flow.response.content or b"").items():
-            if key in creates:
-                self.known[server_id] = creates[key]
-                self.known.move_to_end(server_id)
-        while len(self.known) > REMEMBER:
-            self.known.popitem(last=False)
+        self.drafts.response(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
         self.door.error(flow)
-        self.creating.pop(flow.id, None)
+        self.drafts.error(flow)
 
     def _watch(self, flow: http.HTTPFlow, data: dict) -> None:
+        """Emails this request creates are filed under the ids the server gives them."""
         creates = jmap.email_creates(data)
-        if creates:
-            self.creating[flow.id] = creates
+        if not creates:
+            return
+
+        def remember(response: http.Response) -> None:
+            for key, server_id in _created_ids(response.content or b"").items():
+                if key in creates:
+                    self.drafts.remember(server_id, creates[key])
+        self.drafts.on_success(flow, remember)
 
     def _forget_updated(self, data: dict) -> None:
         """An email changed after we saw it is no longer the one we know: forget it."""
         for name, args, _ in data["methodCalls"]:
             if name == "Email/set" and isinstance(args, dict):
                 for server_id in list(args.get("update") or ()) + list(args.get("destroy") or ()):
-                    self.known.pop(server_id, None)
+                    self.drafts.forget(server_id)
 
 
 def _created_ids(content: bytes) -> dict[str, str]:

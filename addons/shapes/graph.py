@@ -5,7 +5,9 @@ recipients, optional from) or, with `Content-Type: text/plain`, a base64 MIME me
 `reply`/`replyAll` carry the agent's `comment` (plus an optional `message`); Graph adds the
 subject and the quote on the server, so replyguard checks what the agent wrote and notes the
 Graph id of the message being answered. In-Reply-To/References come from
-`internetMessageHeaders` when the client sets them.
+`internetMessageHeaders` when the client sets them. A saved draft (`POST …/messages`,
+`createReply`, `PATCH`) is sent with `POST …/messages/{id}/send`, without content: the guard
+checks the message resource Graph answered the last save with.
 """
 from __future__ import annotations
 
@@ -23,12 +25,31 @@ from proxy.decision import EnvelopeInfo
 _OWNER = r"/(?:v1\.0|beta)/(?:me|users/(?P<user>[^/]+))"
 SEND_MAIL = re.compile(_OWNER + r"/sendMail$", re.IGNORECASE)
 REPLY = re.compile(_OWNER + r"(?:/mailFolders/[^/]+)?/messages/(?P<id>[^/]+)/(?P<kind>reply|replyAll)$", re.IGNORECASE)
+DRAFT = re.compile(_OWNER + r"(?:/mailFolders/[^/]+)?/messages(?:/(?P<id>[^/]+)"
+                   r"(?:/(?P<action>send|createReply|createReplyAll|createForward))?)?$", re.IGNORECASE)
 
 
 def match(method: str, path: str) -> re.Match[str] | None:
     """The path match of a send or reply request, or None."""
     bare = path.split("?", 1)[0]
     return (SEND_MAIL.match(bare) or REPLY.match(bare)) if method.upper() == "POST" else None
+
+
+def draft_call(method: str, path: str) -> tuple[str, str | None, str | None] | None:
+    """(save|delete|send, owner, message id) for requests that save, drop or send a draft:
+    create (`POST …/messages`, `…/createReply|createReplyAll|createForward`), update (`PATCH`),
+    `DELETE`, and `POST …/messages/{id}/send`."""
+    found = DRAFT.match(path.split("?", 1)[0])
+    if found is None:
+        return None
+    verb, draft, action = method.upper(), found["id"], (found["action"] or "").lower()
+    if verb == "POST" and (draft is None or action.startswith("create")):
+        return "save", found["user"], None
+    if verb == "POST" and action == "send":
+        return "send", found["user"], draft
+    if draft and not action and verb in ("PATCH", "DELETE"):
+        return ("save" if verb == "PATCH" else "delete"), found["user"], draft
+    return None
 
 
 def _boxes(items: Any) -> tuple[Mailbox, ...]:
@@ -96,7 +117,15 @@ def read(path: str, content_type: str, body: bytes, timestamp: float) -> Outgoin
     comment = data.get("comment") if reply_to else None
     if not isinstance(message, dict) or (not message and comment is None):
         raise ShapeError("request has no 'message' object")
-    draft = _draft(message, comment, owner, timestamp)
+    return _outgoing(_draft(message, comment, owner, timestamp), owner, extra)
+
+
+def from_resource(message: dict, owner: str | None, timestamp: float) -> Outgoing:
+    """The mail a saved draft (a Graph message resource, as Graph returned it) would send."""
+    return _outgoing(_draft(message, None, owner, timestamp), owner, {"api": "graph", "graph_draft": str(message.get("id", ""))})
+
+
+def _outgoing(draft: Draft, owner: str | None, extra: dict[str, str]) -> Outgoing:
     envelope = EnvelopeInfo(
         door="addon:graph",
         mail_from=draft.from_[0].email if draft.from_ else "",

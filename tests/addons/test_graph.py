@@ -142,7 +142,8 @@ def test_unreadable_request_is_refused_with_400(path: str, body: bytes, fragment
 
 
 @pytest.mark.parametrize("method, path", [(b"GET", "/v1.0/me/sendMail"), (b"POST", "/v1.0/me/messages"),
-                                          (b"POST", "/v1.0/me/messages/AAM=/send"), (b"PATCH", "/v1.0/me/messages/AAM=")])
+                                          (b"POST", "/v1.0/me/messages/AAM=/createReply"), (b"PATCH", "/v1.0/me/messages/AAM="),
+                                          (b"DELETE", "/v1.0/me/messages/AAM=")])
 def test_other_graph_calls_pass_unjudged(method: bytes, path: str) -> None:
     decider = FixedDecider(REJECT)
     flow = graph_flow(SEND, path)
@@ -175,3 +176,44 @@ def test_a_graph_batch_without_a_send_passes_unjudged() -> None:
 def test_an_unreadable_batch_is_refused() -> None:
     flow = run(GraphGuard(FixedDecider(ACCEPT)), graph_flow(b'{"requests": 5}', "/v1.0/$batch"))
     assert flow.response.status_code == 400
+
+
+def answer(guard: GraphGuard, flow: http.HTTPFlow, content: dict | bytes, status: int = 201) -> None:
+    flow.response = tutils.tresp(status_code=status, content=content if isinstance(content, bytes) else json.dumps(content).encode())
+    guard.response(flow)
+
+
+RESOURCE = {"id": "AAMkDraft=", **SEND["message"], "internetMessageId": "<x@outlook.com>"}
+
+
+@pytest.mark.parametrize("save_path, method", [
+    ("/v1.0/me/messages", b"POST"),
+    ("/v1.0/me/messages/AAMkOrig=/createReply", b"POST"),
+    ("/v1.0/me/messages/AAMkDraft=", b"PATCH"),
+])
+def test_saved_draft_is_checked_when_sent_by_id(save_path: str, method: bytes) -> None:
+    decider = SubjectDecider()
+    guard = GraphGuard(decider)
+    save = graph_flow({"subject": "x"} if method == b"PATCH" else {}, save_path)
+    save.request.method = method.decode()
+    run(guard, save)
+    assert save.response is None and decider.seen == []
+    answer(guard, save, dict(RESOURCE, subject="全然別の件名"))
+    sent = run(guard, graph_flow(b"", "/v1.0/me/messages/AAMkDraft=/send"))
+    assert sent.response.status_code == 403
+    (envelope, message), = decider.seen
+    assert message.subject == "全然別の件名" and message.quotes == ("注文した商品が届きません。",)
+    assert envelope.extra == {"api": "graph", "graph_draft": "AAMkDraft="}
+
+
+def test_sent_draft_is_forgotten_and_unseen_drafts_are_refused() -> None:
+    decider = FixedDecider(ACCEPT)
+    guard = GraphGuard(decider)
+    save = run(guard, graph_flow({}, "/v1.0/me/messages"))
+    answer(guard, save, RESOURCE)
+    sent = run(guard, graph_flow(b"", "/v1.0/me/messages/AAMkDraft=/send"))
+    assert sent.response is None
+    answer(guard, sent, b"", 202)
+    again = run(guard, graph_flow(b"", "/v1.0/me/messages/AAMkDraft=/send"))
+    error = json.loads(again.response.content)["error"]
+    assert again.response.status_code == 400 and "not saved through replyguard" in error["message"]

@@ -149,9 +149,9 @@ def test_unseen_or_unreadable_email_is_refused(body: dict, fragment: str) -> Non
 
 def test_edited_draft_is_forgotten() -> None:
     guard = JmapGuard(FixedDecider(ACCEPT))
-    guard.known["M77"] = email()
+    guard.drafts.remember("M77", email())
     run(guard, jmap_flow({"using": USING, "methodCalls": [["Email/set", {"accountId": "u1", "update": {"M77": {"subject": "x"}}}, "0"]]}))
-    assert "M77" not in guard.known
+    assert guard.drafts.get("M77") is None
 
 
 @pytest.mark.parametrize("content", [b"not json", b'{"foo": 1}', json.dumps({"using": USING, "methodCalls": [
