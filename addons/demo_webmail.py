@@ -1,7 +1,7 @@
 """A tiny local webmail for the demo and the end-to-end tests: the far side of the proxy.
 
 It plays three mail APIs well enough for a client — a JMAP endpoint (`/jmap/session`,
-`/jmap/api/`), Gmail's `messages.send` and Graph's `sendMail`/`reply` — and records every
+`/jmap/api/`), Gmail's `messages.send` and drafts, Graph's `sendMail`/`reply` and drafts — and records every
 request that reaches it, byte for byte, as the aiosmtpd sink does for SMTP. `GET /` serves a
 reply form (a customer's mail and a prefilled answer) whose Send button submits the reply
 over JMAP and shows the server's answer — so a refusal from replyguard is visible in the
@@ -78,10 +78,14 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path.startswith("/jmap/api"):
             self._answer(200, json.dumps(jmap_answer(json.loads(body or b"{}"), serial)).encode())
-        elif re.search(r"/gmail/v1/users/[^/]+/messages/send$", path):
+        elif re.search(r"/gmail/v1/users/[^/]+/(messages|drafts)/send$", path):
             self._answer(200, json.dumps({"id": f"g{serial}", "threadId": "t1", "labelIds": ["SENT"]}).encode())
-        elif re.search(r"/(sendMail|reply|replyAll)$", path, re.IGNORECASE):
+        elif re.search(r"/gmail/v1/users/[^/]+/drafts$", path):
+            self._answer(200, json.dumps({"id": f"r{serial}", "message": {"id": f"g{serial}", "threadId": "t1"}}).encode())
+        elif re.search(r"/(sendMail|reply|replyAll|send)$", path, re.IGNORECASE):
             self._answer(202)
+        elif re.search(r"^/(v1\.0|beta)/.+/messages$", path):  # Graph saves a draft: the resource, with its id
+            self._answer(201, json.dumps({**json.loads(body or b"{}"), "id": f"AAMk{serial}"}).encode())
         else:
             self._answer(404, b'{"error": "not found"}')
 

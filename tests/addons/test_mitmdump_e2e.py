@@ -118,3 +118,34 @@ def test_every_decision_is_in_the_compliance_log(gateway: Gateway) -> None:
     doors = {(r["door"], r["outcome"]) for r in iter_records(gateway.state / "audit")}
     for api in SHAPES:
         assert {(f"addon:{api}", "rejected"), (f"addon:{api}", "accepted")} <= doors
+
+
+def gmail_draft(subject_changed: bool) -> tuple[str, bytes, str]:
+    raw = fixture_bytes("demo-reply-subject-changed.eml" if subject_changed else "demo-reply-clean.eml")
+    return "/gmail/v1/users/me/drafts", json.dumps({"message": {"raw": base64.urlsafe_b64encode(raw).decode()}}).encode(), \
+        "application/json"
+
+
+def graph_draft(subject_changed: bool) -> tuple[str, bytes, str]:
+    _, body, ctype = graph(subject_changed)
+    return "/v1.0/me/messages", json.dumps(json.loads(body)["message"], ensure_ascii=False).encode(), ctype
+
+
+@pytest.mark.parametrize("save, send_path, send_body", [
+    (gmail_draft, "/gmail/v1/users/me/drafts/send", lambda draft_id: json.dumps({"id": draft_id}).encode()),
+    (graph_draft, "/v1.0/me/messages/{id}/send", lambda draft_id: b""),
+])
+@pytest.mark.parametrize("subject_changed", [True, False])
+def test_a_draft_saved_then_sent_by_id_is_judged(gateway: Gateway, save, send_path: str, send_body,
+                                                 subject_changed: bool) -> None:
+    saved = post(gateway, gateway.api, save(subject_changed))
+    assert saved.status_code in (200, 201)                      # saving a draft sends nothing: it passes
+    draft_id = saved.json()["id"]
+    path = send_path.format(id=draft_id)
+    response = post(gateway, gateway.api, (path, send_body(draft_id), "application/json"))
+    reached = any(r.path == path for r in gateway.api.records)
+    if subject_changed:
+        assert response.status_code == 403 and "[subject-changed]" in response.json()["error"]["message"]
+        assert not reached
+    else:
+        assert response.status_code in (200, 202) and reached
