@@ -233,7 +233,8 @@ async def annotate_message(
 
     block = HeaderBlock.split(raw)
     clean, removed = strip_forged(block, authserv_id)
-    view = SenderView.from_headers(clean.values())
+    parsed = parse(raw)
+    view = _sender_view(parsed, clean.values())
     client_ip = client_ip or ""
     helo = helo or ""
     mail_from = mail_from or ""
@@ -267,7 +268,6 @@ async def annotate_message(
         sender = SenderVerdict("pseudonymous", ("dns-temperror",), "unknown")
     ar_value = _value_only(ar_value, "Authentication-Results")
 
-    parsed = parse(raw)
     classification = classify(parsed)
     category = str(classification.category)
     score = max(0.0, min(1.0, float(classification.score)))
@@ -287,6 +287,14 @@ async def annotate_message(
             None, lambda: store.add_original(output, parsed, category=category, received_at=received_at)
         )
     return Annotation(output, ar_value, sender, category, score, removed, parsed)
+
+
+def _sender_view(parsed: Any, headers: list[tuple[str, str]]) -> SenderView:
+    """From/Reply-To as the shared parser decoded them (parsed once), trace headers from ours."""
+    base = SenderView.from_headers([(n, v) for n, v in headers if n not in ("from", "reply-to")])
+    from_addr = parsed.from_.addr if parsed.from_ and "@" in parsed.from_.addr else None
+    reply_to = tuple(a.addr for a in parsed.reply_to if "@" in a.addr)
+    return SenderView(from_addr, reply_to, base.received, base.originating_ip, base.user_agent)
 
 
 def _value_only(text: str, name: str) -> str:
