@@ -115,8 +115,10 @@ def _national(t: str) -> str:
 
 
 def _id_variants(key: str) -> set[str]:
+    """The id as written and without separators ("c-200118", "c200118"). An id of digits only
+    needs 6 of them: shorter numbers are prices, quantities and order numbers as often as ids."""
     bare = re.sub(r"[\s\-_./]", "", key)
-    return {k for k in (key, bare) if len(k) >= 3}
+    return {k for k in (key, bare) if len(k) >= (6 if bare.isdigit() else 3)}
 
 
 def _is_cjk(text: str) -> bool:

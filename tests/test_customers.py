@@ -126,3 +126,10 @@ def test_latin_names_are_not_part_of_hyphenated_names() -> None:
     index = CustomerIndex.from_rows([{"name": "Emma Wilson"}])
     assert [m.text for m in index.scan("Emma Wilson-Smith and Smith-Emma Wilson")] == []
     assert [m.text for m in index.scan("Emma Wilson.")] == ["Emma Wilson"]
+
+
+def test_short_numeric_ids_are_not_matched() -> None:
+    index = CustomerIndex.from_rows([{"name": "", "customer_id": "1234"}, {"name": "", "customer_id": "700123"},
+                                     {"name": "", "customer_id": "A12"}])
+    assert [(m.kind, m.text) for m in index.scan("数量1234個、会員番号700123、a12")] == [
+        ("customer_id", "700123"), ("customer_id", "a12")]
