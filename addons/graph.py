@@ -1,9 +1,10 @@
 """mitmproxy addon: the policy engine in front of Microsoft Graph `sendMail` and `reply`.
 
-Outlook on the web and Graph clients send JSON, so the addon rebuilds the RFC 5322 mail
-(addons/shapes/graph), asks the Door, and on refusal answers with Graph's error object
-(403 `ErrorMessageSubmissionBlocked` with the findings; 400 `ErrorInvalidRequest` when the
-request cannot be read), the shape Outlook and the Graph SDKs show. Drafts saved through the
+Graph clients (Outlook add-ins, integrations, scripts, SDK-based apps) send JSON, so the
+addon rebuilds the RFC 5322 mail (addons/shapes/graph), asks the Door, and on refusal answers
+with Graph's error object (403 `ErrorMessageSubmissionBlocked` with the findings; 400
+`ErrorInvalidRequest` when the request cannot be read), the shape the Graph SDKs and the
+apps built on them show. Drafts saved through the
 proxy are remembered so `messages/{id}/send` is checked too; sends inside `$batch` are judged.
 """
 from __future__ import annotations

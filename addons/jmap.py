@@ -10,7 +10,6 @@ Emails created in earlier requests (saved drafts) are remembered from the server
 from __future__ import annotations
 
 import json
-
 from typing import Callable
 
 from mitmproxy import http
@@ -19,6 +18,9 @@ from addons.door import Door, json_response, request_body
 from addons.drafts import Drafts
 from addons.shapes import ShapeError, jmap
 from proxy.decision import Auditor, Decider, Holder
+
+NOT_REQUEST = "urn:ietf:params:jmap:error:notRequest"
+
 
 class JmapGuard:
     """Checks every JMAP submission; lets accepted requests through byte for byte."""
@@ -37,8 +39,13 @@ class JmapGuard:
     def _check(self, flow: http.HTTPFlow) -> None:
         try:
             body = request_body(flow)
-        except ShapeError:
-            return  # not readable as JSON at all: not a JMAP request we could recognise
+        except ShapeError as exc:
+            if "json" in flow.request.headers.get("content-type", "json").lower():
+                # could be a submission we cannot read: refuse it as RFC 8620 §3.6.1 says
+                refusal = self.door.unreadable(exc)
+                problem = {"type": NOT_REQUEST, "status": 400, "detail": refusal.summary}
+                self.door.refuse(flow, refusal, json_response(400, problem, refusal.outcome))
+            return
         data = jmap.parse_request(body)
         if data is None:
             return

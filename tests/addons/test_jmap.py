@@ -180,3 +180,13 @@ def test_a_bug_while_checking_kills_the_flow_instead_of_letting_it_pass() -> Non
     body = {"using": USING, "methodCalls": [["EmailSubmission/set", {"accountId": "u1", "create": {"s1": "not an object"}}, "0"]]}
     flow = run(JmapGuard(FixedDecider(ACCEPT)), jmap_flow(body))
     assert flow.response is None and flow.error is not None and flow.error.msg == Error.KILLED_MESSAGE
+
+
+def test_an_undecodable_json_body_is_refused_as_not_a_request() -> None:
+    flow = jmap_flow(ONE)
+    flow.request.headers["content-encoding"] = "x-unknown"
+    auditor = MemoryAuditor()
+    run(JmapGuard(FixedDecider(ACCEPT), None, auditor), flow)
+    problem = json.loads(flow.response.content)
+    assert flow.response.status_code == 400 and problem["type"] == "urn:ietf:params:jmap:error:notRequest"
+    assert auditor.outcomes == ["unreadable"]
