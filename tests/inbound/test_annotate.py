@@ -272,3 +272,52 @@ def test_internal_error_passes_the_message_through_unchanged(args, tmp_path):
     assert proc.stdout == raw
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and "unchanged" in lines[0]
+
+
+class HangingResolver(DictResolver):
+    """A resolver that ignores the budget and never answers: only the hard deadline helps."""
+
+    async def query(self, name, rdtype):
+        await asyncio.sleep(3600)
+
+
+def test_hard_deadline_when_dns_ignores_the_budget():
+    raw = fixture("slow-domain.eml")
+    start = time.monotonic()
+    result = asyncio.run(
+        annotate_message(raw, client_ip="198.51.100.5", helo="mx.example.net", mail_from="someone@slow.test",
+                         resolver=HangingResolver({}), authserv_id=OUR_ID, budget_s=0.3)
+    )
+    assert time.monotonic() - start < 3
+    assert "dkim=temperror" in result.authentication_results
+    assert result.sender.verdict == "pseudonymous" and "dns-temperror" in result.sender.reasons
+    assert body(result.output) == body(raw)
+
+
+def test_settings_flags_override_the_config_file(tmp_path):
+    import argparse
+
+    from proxy.commands.annotate import inbound_settings
+
+    cfg = tmp_path / "gw.yaml"
+    cfg.write_text(
+        "inbound:\n  authserv_id: mx1.example.jp\n  nameserver: 192.0.2.53\n  dns_budget: 6s\n"
+        "  next_hop: {host: 127.0.0.1, port: 10026, tls: none, auth: none}\n  next_hop_protocol: lmtp\n",
+        encoding="utf-8",
+    )
+
+    def args(**kw):
+        base = dict(config=str(cfg), state_dir="var", nameserver=None, authserv_id=None, dns_budget=None,
+                    listen=None, lmtp=False, next_hop=None, next_hop_lmtp=False)
+        base.update(kw)
+        return argparse.Namespace(**base)
+
+    s = inbound_settings(args())
+    assert (s.authserv_id, s.nameserver, s.dns_budget) == ("mx1.example.jp", "192.0.2.53", 6.0)
+    assert (s.next_hop.host, s.next_hop.port, s.next_hop_lmtp) == ("127.0.0.1", 10026, True)
+    s = inbound_settings(args(authserv_id="x.test", nameserver="127.0.0.1:5353", dns_budget=2.0,
+                              next_hop="unix:/run/dovecot/lmtp"))
+    assert (s.authserv_id, s.nameserver, s.dns_budget, s.next_hop.host) == (
+        "x.test", "127.0.0.1:5353", 2.0, "unix:/run/dovecot/lmtp")
+    with pytest.raises(ValueError):
+        inbound_settings(args(dns_budget=0.0))

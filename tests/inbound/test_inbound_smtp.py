@@ -248,3 +248,82 @@ def test_smtp_listener_in_front_of_lmtp_next_hop(dns, tmp_path):
     finally:
         server.stop()
         sink.stop()
+
+
+# ----------------------------------------------------------------------------- the handler alone
+
+
+class FakeHop:
+    """Stands in for the next-hop session: records what it was sent, answers as told."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.sent: list[bytes] = []
+        self.rsets = 0
+        self.in_transaction = True
+        self.connected = True
+
+    async def data(self, content):
+        self.sent.append(content)
+        return self.answers
+
+    async def rset(self):
+        self.rsets += 1
+
+
+def _handler_call(annotator, answers, *, lmtp=False, rcpts=("a@shop.example",)):
+    import asyncio
+
+    from aiosmtpd.smtp import Envelope, Session
+
+    from proxy.config import TimeoutsConfig, UpstreamConfig
+    from proxy.smtp.inbound import InboundHandler
+
+    handler = InboundHandler(annotator, UpstreamConfig(host="127.0.0.1"), TimeoutsConfig(), lmtp=lmtp)
+    server = type("Server", (), {})()
+    server.next_hop = FakeHop(answers)
+
+    async def run():
+        session = Session(asyncio.get_running_loop())
+        session.peer = ("192.0.2.1", 40000)
+        session.host_name = "mx.corp.test"
+        envelope = Envelope()
+        envelope.mail_from = "taro.yamada@corp.test"
+        envelope.rcpt_tos = list(rcpts)
+        envelope.original_content = (FIXTURES / "slow-domain.eml").read_bytes()
+        return await handler.handle_DATA(server, session, envelope)
+
+    try:
+        return asyncio.run(run()), server.next_hop
+    finally:
+        handler.close()
+
+
+def test_annotation_failure_is_451_and_nothing_goes_on():
+    async def broken(raw, **kw):
+        raise RuntimeError("bug in a check")
+
+    from proxy.smtp.upstream import Answer
+
+    reply, hop = _handler_call(broken, Answer(250, "2.0.0 ok"))
+    assert reply.startswith("451 4.3.0 ")
+    assert hop.sent == [] and hop.rsets == 1
+
+
+def test_session_values_reach_the_pipeline_and_lmtp_answers_per_recipient():
+    from proxy.inbound.annotate import Annotation
+    from proxy.inbound.anonymity import SenderVerdict
+    from proxy.smtp.upstream import Answer
+
+    seen = {}
+
+    async def annotator(raw, **kw):
+        seen.update(kw)
+        return Annotation(b"X-Test: 1\r\n" + raw, "id; none", SenderVerdict("pseudonymous", ("x",), "unknown"),
+                          "other", 0.5, 0)
+
+    answers = [Answer(250, "2.0.0 <a@shop.example> saved"), Answer(452, "4.2.2 <b@shop.example> full")]
+    reply, hop = _handler_call(annotator, answers, lmtp=True, rcpts=("a@shop.example", "b@shop.example"))
+    assert seen == {"client_ip": "192.0.2.1", "helo": "mx.corp.test", "mail_from": "taro.yamada@corp.test"}
+    assert hop.sent[0].startswith(b"X-Test: 1\r\n")
+    assert reply.split("\r\n") == ["250 2.0.0 <a@shop.example> saved", "452 4.2.2 <b@shop.example> full"]
