@@ -17,7 +17,8 @@ collapsed to one space; matching is case-insensitive. Japanese full names match 
 the space (half- or full-width) between surname and given name; Latin names must stand as whole
 words. Which token is the surname: the first for names written in Japanese script
 ("青木 康介"), the last for Latin names ("Emma Wilson"). A name written without a space
-("青木康介") has no known surname and matches only as a full name; a single word too short or
+("青木康介") takes the longest start that is another customer's surname ("青木"), else it
+matches only as a full name; a single word too short or
 too common to be a full name ("青木", "Smith") counts as a surname, so only with an honorific.
 
 The index owns no policy: it says which customers a piece of text points at; the rule decides
@@ -207,6 +208,7 @@ class CustomerIndex:
         self._max_cjk_surname = 1
         # automaton keys -> (kind code, owners); 0 = name, 1 = customer id; stored with the key length
         table: dict[str, tuple[int, Owners]] = {}
+        unsplit: list[tuple[int, str]] = []
         for idx, c in enumerate(customers):
             self.customers.append(c)
             if c.email.strip():
@@ -221,8 +223,17 @@ class CustomerIndex:
                 _add(self._surnames, surname, idx)
                 if _is_cjk(surname):
                     self._max_cjk_surname = max(self._max_cjk_surname, len(surname))
+            elif len(full) == 1 and _IDEOGRAPH_RE.match(next(iter(full))):
+                unsplit.append((idx, next(iter(full))))
             for k in _id_variants(fold_key(c.customer_id)):
                 self._add_auto(table, k, 1, idx)
+        # "青木康介" written without a space: its surname is the longest start that is some
+        # other customer's surname ("青木"), if any — never the whole name.
+        for idx, name in unsplit:
+            for length in range(min(self._max_cjk_surname, len(name) - 1), 0, -1):
+                if name[:length] in self._surnames and _is_cjk(name[:length]):
+                    _add(self._surnames, name[:length], idx)
+                    break
         self._auto = ahocorasick.Automaton()
         for k, (code, owners) in table.items():
             self._auto.add_word(k, (code, owners, len(k)))

@@ -133,3 +133,10 @@ def test_short_numeric_ids_are_not_matched() -> None:
                                      {"name": "", "customer_id": "A12"}])
     assert [(m.kind, m.text) for m in index.scan("数量1234個、会員番号700123、a12")] == [
         ("customer_id", "700123"), ("customer_id", "a12")]
+
+
+def test_unsplit_japanese_name_takes_a_known_surname() -> None:
+    index = CustomerIndex.from_rows([{"name": "青木 康介"}, {"name": "青木美咲"}, {"name": "森田俊介"}])
+    assert [{index.customers[i].name for i in m.owners} for m in index.scan("青木様")] == [{"青木 康介", "青木美咲"}]
+    assert [m.text for m in index.scan("森田様")] == []          # no known surname to split 森田俊介 by
+    assert [m.text for m in index.scan("森田俊介様")] == ["森田俊介"]
