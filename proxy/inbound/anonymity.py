@@ -69,6 +69,8 @@ class SenderLists:
             hit = self.exact.get(".".join(labels[i:]))
             if hit:
                 return hit
+        if _jp_local_government(labels):
+            return "government"
         org = org_domain(domain)
         if org:
             first = org.split(".", 1)[0]
@@ -82,6 +84,19 @@ class SenderLists:
         if a == b:
             return True
         return b in self.webmail_groups.get(a, frozenset())
+
+
+_JP_GEO_PREFIXES = frozenset({"pref", "metro", "city", "town", "vill"})
+_JP_SLD = frozenset({"co", "ne", "or", "ac", "ad", "ed", "go", "gr", "lg"})
+
+
+def _jp_local_government(labels: list[str]) -> bool:
+    """JP geographic-type names reserved to local governments: pref.osaka.jp, metro.tokyo.jp,
+    city.kobe.jp, city.shibuya.tokyo.jp, town.hayama.kanagawa.jp (and hosts below them).
+    Not a list because there are some 1,700 of them; lg.jp (the newer form) is on the list."""
+    if len(labels) < 3 or labels[-1] != "jp" or labels[-2] in _JP_SLD:
+        return False
+    return any(label in _JP_GEO_PREFIXES and len(labels) - i in (3, 4) for i, label in enumerate(labels[:-2]))
 
 
 def _entries(text: str) -> Iterable[str]:
