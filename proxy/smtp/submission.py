@@ -282,10 +282,6 @@ class SubmissionHandler:
         if server.upstream is not None:
             await server.upstream.rset()
 
-    @staticmethod
-    def _utf8(envelope: Envelope) -> bool:
-        return bool(envelope.smtp_utf8)
-
     def envelope_info(self, server: SubmissionProtocol, session: Session, envelope: Envelope) -> EnvelopeInfo:
         peer = session.peer
         return EnvelopeInfo(

@@ -292,8 +292,8 @@ class UpstreamSession:
         Used on every failure path so that nothing is half-delivered: an upstream that
         cannot be RSET is closed, which aborts its transaction as well.
         """
-        if not self.in_transaction and not self.connected:
-            return
+        if not self.in_transaction:
+            return  # nothing open upstream: no round trip (EHLO calls this every time)
         self.in_transaction = False
         if self._smtp is None or not self._smtp.is_connected:
             self._drop()
