@@ -734,7 +734,9 @@ _HDR_RE = re.compile(
 _HDR_FROM = {"from", "差出人", "送信者", "送信元"}
 _HDR_OTHER = {"sent", "date", "送信日時", "送信日", "日付", "日時", "subject", "件名"}
 _SIG_DELIM_RE = re.compile(r"^--[ \t]?$")
-_SEPARATOR_RE = re.compile(r"^[ \t　]*[-‐‑‒–—―─━┄┅┈┉═=＝_＿*＊~～〜・･+＋#＃ー－]{3,}[ \t　]*$")
+_SEP_CHARS = "-‐‑‒–—―=＝_＿*＊~～〜・･+＋#＃ー－/／■□◆◇●○★☆※〓\u2500-\u257f"
+# A line of separator characters, or one framing a short text ("━━ ミナト家電 ━━", "==== Hannah ====").
+_SEPARATOR_RE = re.compile(rf"^[ \t　]*(?:[{_SEP_CHARS}]{{3,}}|[{_SEP_CHARS}]{{2,}}[^{_SEP_CHARS}].{{0,40}}?[{_SEP_CHARS}]{{2,}})[ \t　]*$")
 _CLOSING_RE = re.compile(
     r"(?i)^\s*(?:(?:.{0,30}(?:よろしく|宜しく|よろしゅう)\s*お(?:願|ねが)い\s*(?:いた|致)?(?:し|申し上げ)?(?:ます|します)|"
     r".{0,20}お願い申し上げます|以上(?:です|となります)?|敬具|草々|かしこ)[。.!！]*|"

@@ -534,3 +534,12 @@ def test_quote_of_an_html_original_with_bullets_and_link_targets():
     quote = "Order items:\n  * Filter HMF-30\n  * Hose\nSee my order <https://shop.example.jp/o/1>."
     assert quote_matches(quote, original) == (True, None)
     assert quote_matches("  * Filter HMF-31", original) == (False, "* Filter HMF-31")
+
+
+@pytest.mark.parametrize(
+    "frame",
+    ["━━━━━━━━━━━━", "━━ ミナト家電 ━━", "==== Minato Appliances ====", "■□■□■□■□■□", "┏━━━━━━━━┓", "/////////////"],
+)
+def test_signature_separator_styles(frame):
+    m = _body(f"山田 様\n\n承知いたしました。\n\n{frame}\n大野 里美\nミナト家電株式会社\n")
+    assert m.signature == f"{frame}\n大野 里美\nミナト家電株式会社"
