@@ -74,12 +74,14 @@ def _body_line(message: ParsedMessage, match: Match) -> str:
 
 
 def _hit(match: Match, where: str) -> Hit:
+    """The data itself is the evidence only: the detail travels further (SMTP replies, logs),
+    so it names the kind of data and where it is, not the data."""
     kind_en, kind_ja = _KIND_EN[match.kind], _KIND_JA[match.kind]
-    place_en = "the subject" if where == "subject" else where
+    place_en = "The subject" if where == "subject" else where[0].upper() + where[1:]
     place_ja = "件名" if where == "subject" else ("本文" if where == "body" else f"本文{where.split()[-1]}行目")
-    en = (f"{place_en[0].upper() + place_en[1:]} contains the {kind_en} '{match.text}' of another customer "
-          f"who is not a recipient of this reply. Remove it (pasted from another case?).")
-    ja = (f"{place_ja}に、この返信の宛先ではない別のお客様の{kind_ja}「{match.text}」が含まれています。"
+    en = (f"{place_en} contains the {kind_en} of another customer who is not a recipient of this reply "
+          f"(see the evidence). Remove it — pasted from another case?")
+    ja = (f"{place_ja}に、この返信の宛先ではない別のお客様の{kind_ja}が含まれています（証跡を参照）。"
           f"削除してください（別の案件からの貼り付けではありませんか）。")
     return Hit(evidence=match.text, where=where, detail={"ja": ja, "en": en})
 
@@ -100,9 +102,9 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
             people.setdefault(person, a.addr)
     if len(people) >= 2:
         shown = ", ".join(dict.fromkeys(people.values()))
-        en = (f"To/Cc put {len(people)} different customers in one mail ({shown}); each sees the others' "
-              f"address. Write to each customer separately (or use Bcc).")
-        ja = (f"To/Cc に別々のお客様 {len(people)} 名（{shown}）が入っており、互いのアドレスが見えてしまいます。"
+        en = (f"To/Cc put {len(people)} different customers in one mail (see the evidence); each sees the "
+              f"others' address. Write to each customer separately.")
+        ja = (f"To/Cc に別々のお客様 {len(people)} 名が入っており（証跡を参照）、互いのアドレスが見えてしまいます。"
               f"お客様ごとに別のメールでお送りください。")
         hits.append(Hit(evidence=shown, where="To/Cc", detail={"ja": ja, "en": en}))
 
