@@ -4,8 +4,9 @@
              --set replyguard_state_dir=var --allow-hosts '^(gmail|www)\\.googleapis\\.com$' ...
 
 `ReplyguardOptions` owns the options (declared in `load`) and builds, in `configure`, the same
-decision parts the SMTP gateway uses: the policy Engine over the correspondence store, the
-hold queue and the compliance log, all under the state dir. It parses the policy once there,
+decision parts the SMTP gateway uses, from the same gateway config if one is given: the policy
+Engine over the correspondence store, the hold queue and the compliance log, all under the
+state dir. It parses the policy once there,
 never in a request hook; a bad policy becomes an OptionsError carrying the loader's
 `file:line:column` lines, and mitmproxy keeps the previous, working configuration. The guards
 get this object as their Decider, Holder and Auditor at construction, so they never read
@@ -29,7 +30,7 @@ from proxy.decision import EnvelopeInfo
 from proxy.message import ParsedMessage
 from proxy.policy.verdict import Verdict
 
-NOT_READY = "replyguard: no policy loaded yet (replyguard_policy not configured)"
+NOT_READY = "replyguard: no policy loaded yet (the replyguard options were never configured)"
 
 
 class ReplyguardOptions:
@@ -42,30 +43,38 @@ class ReplyguardOptions:
         self.allowed: list[re.Pattern[str]] = []
 
     def load(self, loader: Any) -> None:
+        loader.add_option("replyguard_config", str, "",
+                          "replyguard gateway YAML: its policy, state_dir and audit settings (empty: defaults)")
         loader.add_option("replyguard_policy", str, "",
-                          "replyguard policy YAML (empty: the shipped policies/default.yaml)")
-        loader.add_option("replyguard_state_dir", str, "var",
-                          "replyguard state dir: replyguard.db (originals, customers), held/, audit/")
+                          "replyguard policy YAML (empty: the config's, else the shipped policies/default.yaml)")
+        loader.add_option("replyguard_state_dir", str, "",
+                          "replyguard state dir with replyguard.db, held/, audit/ (empty: the config's, else var)")
 
     def configure(self, updated: set[str]) -> None:
         if "allow_hosts" in updated:
             self.allowed = [re.compile(x, re.IGNORECASE) for x in ctx.options.allow_hosts]
-        if not {"replyguard_policy", "replyguard_state_dir"} & updated:
-            return
+        if {"replyguard_config", "replyguard_policy", "replyguard_state_dir"} & updated:
+            self._open(ctx.options.replyguard_config, ctx.options.replyguard_policy, ctx.options.replyguard_state_dir)
+
+    def _open(self, config: str, policy: str, state_dir: str) -> None:
+        """Build what the SMTP gateway builds from the same settings; all or nothing."""
+        from proxy import config as configmod
         from proxy.audit import open_log
         from proxy.policy.loader import PolicyError
         from proxy.policy.reload import open_engine
         from proxy.quarantine import Quarantine
         from proxy.store import SQLiteStore
 
-        state = Path(ctx.options.replyguard_state_dir)
         try:
-            engine = open_engine(ctx.options.replyguard_policy or None, store=SQLiteStore(state / "replyguard.db"))
-        except PolicyError as exc:
+            cfg = configmod.load(config) if config else configmod.default_config()
+            state = Path(state_dir or cfg.state_dir)
+            engine = open_engine(policy or (cfg.policy if config else None), store=SQLiteStore(state / "replyguard.db"))
+            parts = engine, Quarantine(state / "held"), open_log(state, cfg.audit)
+        except (configmod.ConfigError, PolicyError) as exc:
             raise exceptions.OptionsError(str(exc)) from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise exceptions.OptionsError(f"replyguard: {exc}") from None
-        self.engine, self.quarantine, self.audit = engine, Quarantine(state / "held"), open_log(state)
+        self.engine, self.quarantine, self.audit = parts
 
     def in_scope(self, flow: http.HTTPFlow) -> bool:
         """allow_hosts limits which TLS connections mitmproxy opens; plain-HTTP proxy requests

@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from proxy.cli import UsageError
+from proxy.cli import DEFAULT_STATE_DIR, UsageError
 
 ENTRY = Path(__file__).resolve().parents[2] / "addons" / "entry.py"
 
@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("addons", parents=[common], help="run mitmproxy with the mail-API guards",
                        description="Run mitmdump with replyguard's Gmail/Graph/JMAP guards on 127.0.0.1.")
     p.add_argument("--listen-port", type=int, default=8080, metavar="N", help="proxy port (default 8080)")
-    p.add_argument("--policy", metavar="PATH", help="policy YAML (default: policies/default.yaml)")
+    p.add_argument("--config", metavar="FILE", help="gateway YAML (as for serve): its policy, state_dir, audit settings")
+    p.add_argument("--policy", metavar="PATH", help="policy YAML (default: the config's, else policies/default.yaml)")
     p.add_argument("--api-host", action="append", default=[], metavar="HOST[:PORT]",
                    help="also intercept this host (your JMAP server, a test server); repeatable")
     p.add_argument("--confdir", metavar="DIR", help="mitmproxy confdir with replyguard's CA (default <state-dir>/mitmproxy)")
@@ -43,8 +44,24 @@ def allow_host_patterns(hosts: list[str]) -> list[str]:
     return out
 
 
+def state_dir_of(args: argparse.Namespace) -> str | None:
+    """--state-dir wins; with --config and no --state-dir, the config's state_dir (as serve does)."""
+    if args.config and args.state_dir == DEFAULT_STATE_DIR:
+        return None
+    return str(args.state_dir)
+
+
 def confdir_of(args: argparse.Namespace) -> Path:
-    return Path(args.confdir or Path(args.state_dir) / "mitmproxy")
+    if args.confdir:
+        return Path(args.confdir)
+    state = state_dir_of(args)
+    if state is None:
+        from proxy import config as configmod
+        try:
+            state = str(configmod.load(args.config).state_dir)
+        except configmod.ConfigError as exc:
+            raise UsageError(str(exc)) from None
+    return Path(state) / "mitmproxy"
 
 
 def init_ca(confdir: Path) -> Path:
@@ -65,14 +82,14 @@ def mitmdump_argv(args: argparse.Namespace) -> list[str]:
     mitmdump = shutil.which("mitmdump", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     if mitmdump is None:
         raise UsageError("mitmdump not found; install the extra: pip install -e '.[addons]'")
-    if args.policy and not Path(args.policy).is_file():
-        raise UsageError(f"{args.policy}: no such policy file")
-    confdir = confdir_of(args)
+    for what, path in (("policy", args.policy), ("config", args.config)):
+        if path and not Path(path).is_file():
+            raise UsageError(f"{path}: no such {what} file")
     argv = [mitmdump, "--listen-host", "127.0.0.1", "--listen-port", str(args.listen_port),
-            "--set", f"confdir={confdir}", "-s", str(ENTRY),
-            "--set", f"replyguard_state_dir={args.state_dir}"]
-    if args.policy:
-        argv += ["--set", f"replyguard_policy={args.policy}"]
+            "--set", f"confdir={confdir_of(args)}", "-s", str(ENTRY)]
+    for option, value in (("config", args.config), ("policy", args.policy), ("state_dir", state_dir_of(args))):
+        if value:
+            argv += ["--set", f"replyguard_{option}={value}"]
     for pattern in allow_host_patterns([*API_HOSTS, *args.api_host]):
         argv += ["--allow-hosts", pattern]
     extra = args.mitmdump_args[1:] if args.mitmdump_args[:1] == ["--"] else args.mitmdump_args

@@ -62,3 +62,13 @@ def test_init_ca_makes_a_named_private_ca_once(tmp_path: Path) -> None:
     assert "CN=replyguard mitmproxy CA" in name and "O=replyguard" in name
     assert stat.S_IMODE(confdir.stat().st_mode) == 0o700
     assert init_ca(confdir).read_bytes() == first           # never replaced behind the user's back
+
+
+def test_with_a_config_and_no_state_dir_the_configs_state_dir_is_used(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f"state_dir: {tmp_path / 'st'}\n", encoding="utf-8")
+    argv = argv_for("--config", str(config))
+    sets = option_values(argv, "--set")
+    assert f"replyguard_config={config}" in sets
+    assert not any(s.startswith("replyguard_state_dir=") for s in sets)
+    assert f"confdir={tmp_path / 'st' / 'mitmproxy'}" in sets

@@ -102,3 +102,24 @@ def test_hold_goes_to_the_real_hold_queue_and_the_agent_gets_its_id(tmp_path: Pa
     assert flow.response.status_code == 403 and f"hold id {hold_id}" in message and "NOT been sent" in message
     assert (state / "held" / f"{hold_id}.eml").read_bytes() == fixture_bytes("demo-reply-subject-changed.eml")
     assert [r["outcome"] for r in iter_records(state / "audit")] == ["held"]
+
+
+def test_the_gateway_config_gives_policy_and_state_dir(tmp_path: Path) -> None:
+    default = Path(__file__).resolve().parents[2] / "policies" / "default.yaml"
+    (tmp_path / "team.yaml").write_text(default.read_text(encoding="utf-8"), encoding="utf-8")
+    config = tmp_path / "gateway.yaml"
+    config.write_text("state_dir: state\npolicy: team.yaml\n", encoding="utf-8")
+    options = ReplyguardOptions()
+    with taddons.context(options) as tctx:
+        tctx.configure(options, replyguard_config=str(config))
+    assert Path(options.engine.policy.path).resolve() == (tmp_path / "team.yaml").resolve()
+    assert Path(options.quarantine.dir).resolve() == (tmp_path / "state" / "held").resolve()
+
+
+def test_a_bad_gateway_config_is_an_options_error_with_its_location(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text("state_dir: [\n", encoding="utf-8")
+    options = ReplyguardOptions()
+    with taddons.context(options) as tctx:
+        with pytest.raises(exceptions.OptionsError, match=rf"{config}:\d+:\d+"):
+            tctx.configure(options, replyguard_config=str(config))
