@@ -37,7 +37,8 @@ class Outbox:
         Those two header kinds are what local delivery agents conventionally prepend, so a
         mail reader shows the envelope; the client's bytes follow unchanged.
         """
-        head = f"Return-Path: <{mail_from}>\r\n".encode("utf-8", "surrogateescape")
+        path = "<>" if mail_from in ("", "<>") else f"<{mail_from}>"  # aiosmtpd spells the null path "<>"
+        head = f"Return-Path: {path}\r\n".encode("utf-8", "surrogateescape")
         head += b"".join(f"Delivered-To: {r}\r\n".encode("utf-8", "surrogateescape") for r in rcpt_tos)
         name = self._unique()
         tmp = self.root / "tmp" / name

@@ -234,7 +234,9 @@ class UpstreamSession:
             refused = await self.connect()
             if refused is not None:
                 return refused
-        addr = f"<{sender}>".encode("utf-8" if utf8 else "ascii", "surrogateescape")
+        # aiosmtpd hands the null reverse-path (bounces, MDN read receipts) over as "<>"
+        path = "<>" if sender in ("", "<>") else f"<{sender}>"
+        addr = path.encode("utf-8" if utf8 else "ascii", "surrogateescape")
         answer = await self._command("MAIL", b"MAIL", b"FROM:" + addr, *(o.encode("ascii") for o in options))
         self.in_transaction = answer.ok
         return answer

@@ -325,3 +325,14 @@ def test_upstream_certificate_is_verified_by_default(make_gateway):
         assert code == 451 and text.startswith(b"4.7.5 replyguard: TLS with mail server")
         assert b"CERTIFICATE_VERIFY_FAILED" in text or b"certificate" in text.lower()
         assert sink.messages == []
+
+
+def test_null_sender_for_read_receipts(make_gateway, sink):
+    gw = make_gateway(sink)
+    mdn = b"From: agent@example.com\r\nTo: c@example.jp\r\nSubject: Read: hi\r\n\r\nread\r\n"
+    with client(gw) as c:
+        assert c.docmd("MAIL FROM:<>")[0] == 250
+        assert c.rcpt("c@example.jp")[0] == 250
+        assert c.data(mdn)[0] == 250
+    m = sink.wait_for(1)[0]
+    assert m.mail_from == "<>" and m.content == mdn  # aiosmtpd's spelling of the null path
