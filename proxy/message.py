@@ -155,7 +155,7 @@ def decode_bytes(data: bytes, charset: str | None, where: str = "body") -> tuple
     """
     if not data:
         return "", None
-    if data.isascii() and b"\x1b" not in data:
+    if data.isascii() and b"\x1b" not in data and b"\x0e" not in data:
         return data.decode("ascii"), None
     if b"\x1b$" in data or b"\x1b(" in data:
         # ISO-2022-JP escapes: whatever the label says (us-ascii, missing, utf-8), it is JIS.
@@ -169,6 +169,8 @@ def decode_bytes(data: bytes, charset: str | None, where: str = "body") -> tuple
         chain, known = _chain_for(charset)
     else:
         chain, known = _GUESS_CHAIN, False
+    if chain == _ISO2022JP and b"\x0e" in data:
+        chain = ("@cp50220",) + chain  # SO/SI kana: Python's codecs pass them through as controls
     for codec in chain:
         text = _try_decode(data, codec)
         if text is not None:
@@ -255,9 +257,9 @@ _JIS_SEG_RE = re.compile(rb"\x1b(?:\$[@B]|&@\x1b\$B)([^\x1b]*)|\x1b\(I([^\x1b]*)
 
 def _seg_to_euc(m: re.Match[bytes]) -> bytes:
     if m.group(1) is not None:
-        return m.group(1).translate(_TO_EUC, b"\r\n")
+        return m.group(1).translate(_TO_EUC)  # CR/LF stay: a JIS run may span lines
     if m.group(2) is not None:
-        return b"".join(b"\x8e" + bytes((c | 0x80,)) for c in m.group(2) if 0x21 <= c <= 0x5F)
+        return b"".join(b"\x8e" + bytes((c | 0x80,)) if 0x21 <= c <= 0x5F else bytes((c,)) for c in m.group(2))
     return b""
 
 
@@ -286,7 +288,6 @@ def _decode_cp50220(data: bytes) -> str | None:
             seg = data[pos:m.start()] if m else data[pos:]
             if seg:
                 if state in (b"$@", b"$B", b"&@\x1b$B"):
-                    seg = seg.replace(b"\r", b"").replace(b"\n", b"")
                     parts.append(seg.translate(_TO_EUC).decode("euc_jp", "replyguard-nec-ibm"))
                 elif state == b"(I":
                     kana = seg.translate(_TO_EUC)

@@ -543,3 +543,16 @@ def test_quote_of_an_html_original_with_bullets_and_link_targets():
 def test_signature_separator_styles(frame):
     m = _body(f"山田 様\n\n承知いたしました。\n\n{frame}\n大野 里美\nミナト家電株式会社\n")
     assert m.signature == f"{frame}\n大野 里美\nミナト家電株式会社"
+
+
+@pytest.mark.parametrize(
+    "data, text",
+    [
+        (b"\x1b$B-!$3\r\n$s\x1b(B", "①こ\r\nん"),           # a JIS run spanning a line break keeps it
+        (b"\x1b(I123\r\n45\x1b(B", "ｱｲｳ\r\nｴｵ"),            # JIS X 0201 kana (CP50221)
+        (b"a\x0e123\x0fb", "aｱｲｳb"),                         # SO/SI kana (CP50222)
+        (b"\x1b$B-!\x1b$(D0!\x1b(B", "①丂"),                 # JIS X 0212 after an NEC char
+    ],
+)
+def test_cp50220_variants(data, text):
+    assert decode_bytes(data, "ISO-2022-JP") == (text, None)
