@@ -192,7 +192,12 @@ def rejection(findings: Iterable[Finding], *, utf8: bool) -> str:
         return render(code, status, ["Not sent: blocked by support policy. Check the reply and send again."])
 
     def text(f: Finding) -> str:
-        msg = f.message if utf8 else (f.message_en or f.message)
+        if utf8:
+            msg = f.message or f.message_en
+        elif f.message_en or f.message.isascii():
+            msg = f.message_en or f.message
+        else:  # only a Japanese text exists: say so instead of sending "????"
+            msg = "breaks this support policy rule (explanation only in Japanese: see the audit record)"
         return f"[{f.rule}] {msg}".strip()
 
     n = len(items)

@@ -31,3 +31,10 @@ def test_rejection_single_finding_first_line_is_whole_sentence():
     f = Finding("quote-altered", Action.REJECT, "引用が変更されています。", message_en="A quoted line was changed; quote it unchanged.")
     assert replies.rejection([f], utf8=False) == \
         "550 5.7.1 Not sent, fix and send again: [quote-altered] A quoted line was changed; quote it unchanged."
+
+
+def test_rejection_without_english_text_never_sends_question_marks():
+    f = Finding("apology-missing", Action.REJECT, "お詫びの言葉がありません。")
+    text = replies.rejection([f], utf8=False)
+    assert "?" not in text and text.startswith("550 5.7.1 Not sent, fix and send again: [apology-missing] ")
+    assert replies.rejection([f], utf8=True).endswith("[apology-missing] お詫びの言葉がありません。")
