@@ -105,7 +105,7 @@ class UpstreamSession:
         """Map a transport failure to the 4xx the client sees (text readable by an agent)."""
         if isinstance(exc, SMTPTimeoutError) or isinstance(exc, TimeoutError):
             reply = replies.fmt(replies.UPSTREAM_TIMEOUT, server=self.server)
-        elif isinstance(exc, ssl.SSLError) or "certificate" in str(exc).lower() or "ssl" in type(exc).__name__.lower():
+        elif isinstance(exc, ssl.SSLError) or any(w in str(exc).lower() for w in ("certificate", "starttls", "ssl")):
             reply = replies.fmt(replies.UPSTREAM_TLS, server=self.server, why=_short(exc))
         elif isinstance(exc, SMTPServerDisconnected) and stage != "connect":
             reply = replies.fmt(replies.UPSTREAM_DROPPED, server=self.server)

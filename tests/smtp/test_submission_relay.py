@@ -336,3 +336,11 @@ def test_null_sender_for_read_receipts(make_gateway, sink):
         assert c.data(mdn)[0] == 250
     m = sink.wait_for(1)[0]
     assert m.mail_from == "<>" and m.content == mdn  # aiosmtpd's spelling of the null path
+
+
+def test_upstream_without_starttls_is_a_tls_failure_not_a_plaintext_fallback(make_gateway, sink):
+    gw = make_gateway(sink, upstream_tls="starttls")  # the plain sink offers no STARTTLS
+    with client(gw) as c:
+        code, text = c.mail("agent@example.com")
+    assert code == 451 and text.startswith(b"4.7.5 replyguard: TLS with mail server") and b"STARTTLS" in text
+    assert sink.messages == []
