@@ -297,6 +297,9 @@ class SubmissionHandler:
 
     async def _audit(self, info: EnvelopeInfo, result: Outcome, message: ParsedMessage | None = None,
                      verdict: Verdict | None = None) -> None:
+        # One log line per outcome (the audit record is the durable one; this is for operators).
+        log.info("%s client=%s user=%s from=<%s> to=%s reply=%r", result.outcome, info.client_ip,
+                 info.auth_user or "-", info.mail_from, ",".join(info.rcpt_tos), result.reply.split("\r\n")[0][:200])
         if self.auditor is None:
             return
         loop = asyncio.get_running_loop()
