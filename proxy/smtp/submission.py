@@ -368,7 +368,7 @@ class SubmissionHandler:
         else:
             return str(replies.AUTH_MECH)
         user = user_b.decode("utf-8", "replace")
-        creds = Credentials(user, password.decode("utf-8", "surrogateescape"), mech)
+        creds = Credentials(user, bytes(password), mech)  # bytes: any octets the client sent go upstream as is
         del password
 
         if up_cfg is None:

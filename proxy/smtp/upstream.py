@@ -56,7 +56,7 @@ class Credentials:
     """A login for the upstream; repr never shows the password."""
 
     user: str
-    password: str = field(repr=False)
+    password: str | bytes = field(repr=False)
     mechanism: str = "PLAIN"
 
     def __repr__(self) -> str:

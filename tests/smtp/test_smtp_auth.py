@@ -133,3 +133,20 @@ def test_passthrough_login_replayed_after_upstream_reconnect(make_gateway, auth_
         c.sendmail("agent@example.com", ["c@example.jp"], MSG)  # new upstream session, same login
     got = auth_sink.wait_for(1)
     assert [m.auth_user for m in got] == ["agent"] and auth_sink.connections == 2
+
+
+def test_non_utf8_password_bytes_pass_through(tmp_path):
+    with Sink(auth={"agent": "pa\u00dfwort"}) as sink:  # latin-1 bytes upstream: refused there, no crash here
+        import smtplib as _s
+
+        from proxy.config import GatewayConfig, UpstreamConfig
+        from smtp_sinks import GatewayThread
+
+        cfg = GatewayConfig(state_dir=str(tmp_path), listeners=[ListenerConfig(address="127.0.0.1:0", tls="none")],
+                            upstream=UpstreamConfig(host=sink.host, port=sink.port, tls="none"))
+        with GatewayThread(cfg) as gw, _s.SMTP("127.0.0.1", gw.port, timeout=10) as c:
+            c.ehlo("x")
+            blob = base64.b64encode(b"\0agent\0pa\xdfwort").decode()
+            code, _ = c.docmd("AUTH", f"PLAIN {blob}")
+            assert code in (535, 454)  # refused cleanly by the upstream, no 451 internal error
+            assert c.noop()[0] == 250
