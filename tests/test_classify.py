@@ -68,6 +68,17 @@ COMPLAINTS_EN = [
     "I have been waiting for three weeks and still no update. This is ridiculous.",
     "The fan doesn't turn on at all. What a waste of money.",
 ]
+# A problem reported without a question is a (mild) complaint: the agent apologises for it.
+PROBLEM_REPORTS = [
+    "先日購入した商品ですが、説明書どおりに使っても動きません。",
+    "昨日届いた箱が濡れていて、中の説明書もぐしゃぐしゃでした。",
+    "注文した靴のサイズが違っていました。",
+    "商品にキズがありました。",
+    "ログインできません。",
+    "充電ができなくなりました。",
+    "The lid of the blender is cracked.",
+    "The delivery was two days late.",
+]
 QUESTIONS_JA = [
     "フィルターの交換時期を教えていただけますでしょうか。",
     "この掃除機は海外でも使えますか。",
@@ -117,6 +128,8 @@ OTHERS = [
     "Our winter sale starts today. Click here to see the offers. Unsubscribe: https://example.invalid/u",
     "FYI: our office will be closed on Monday.",
     "Got it, thanks!",
+    "当日は都合により立ち会いできません。",
+    "パスワードを忘れてしまいました。",
     "I am out of the office until Monday and will reply on my return.",
     "ただいま不在にしております。12月1日以降に順次ご返信いたします。",
     "承知しました。ありがとうございます。",
@@ -135,6 +148,13 @@ def test_complaints_fire(text: str) -> None:
     assert result.category == "complaint", result.explain()
     assert 0.5 <= result.score <= 1.0
     assert any(c.kind == "complaint" for c in result.cues)
+
+
+@pytest.mark.parametrize("text", PROBLEM_REPORTS)
+def test_problem_reports_are_mild_complaints(text: str) -> None:
+    result = classify_text(text)
+    assert result.category == "complaint", result.explain()
+    assert result.score < 0.65
 
 
 @pytest.mark.parametrize("text", QUESTIONS_JA + QUESTIONS_EN)

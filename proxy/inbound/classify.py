@@ -10,6 +10,11 @@ and the signature removed) and the subject (less, and less still when it is a `R
 Text is matched sentence by sentence after NFKC and lower-casing, so full-width ？ and ＡＢＣ need
 no separate cues; a cue marked `dampen: conditional` counts less in a hypothetical sentence
 ("壊れた場合は交換できますか", "what if it breaks?"). Scores combine as a noisy-OR per kind.
+
+Deciding: a clear complaint wins; a weak one must also outweigh the question (a polite
+"I was charged twice — could you check?" is a question); then a question; then a problem
+report that asks nothing ("商品にキズがありました。") is a mild complaint; the rest — thanks,
+notices, auto-replies, newsletters and phishing-shaped notifications — is "other".
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ CUES_FILE = Path(__file__).with_name("complaint_cues.yaml")
 COMPLAINT_THRESHOLD = 0.5
 QUESTION_THRESHOLD = 0.45
 CLEAR_COMPLAINT = 0.65      # at or above this, a complaint wins even over a stronger question
+PROBLEM_REPORT = 0.35       # with no question, this much complaint evidence still makes a complaint
 OTHER_RAISE = 0.3            # how far "other" cues (thanks, notices, links) raise both thresholds
 CONDITIONAL_FACTOR = 0.35    # weight kept by a dampened cue in a hypothetical sentence
 SUBJECT_FACTOR = 0.7         # the subject is the customer's words, but short and generic
@@ -185,6 +191,10 @@ def classify_text(body: str, subject: str = "", cues: tuple[_CueSpec, ...] | Non
         score = c
     elif q >= QUESTION_THRESHOLD + raise_by:
         category, score = "question", q
+    elif c >= PROBLEM_REPORT and c >= o:
+        # "商品にキズがありました。" asks nothing and thanks no one: a report of a problem is a
+        # complaint (the agent apologises for the inconvenience), if a mild one.
+        category, score = "complaint", c
     else:
         category, score = "other", max(o, 1.0 - max(c, q))
     fired = sorted(best.values(), key=lambda cue: (cue.kind != category, -cue.weight))
