@@ -314,7 +314,13 @@ class _Loader:
     def scalar(self, node: yaml.Node, what: str) -> Any:
         if not isinstance(node, yaml.ScalarNode):
             raise self.error(node, f"{what}: expected a single value, not a list or mapping")
-        return self._scalar.construct_object(node)
+        try:
+            return self._scalar.construct_object(node)
+        except yaml.YAMLError as exc:  # unknown tag (!!python/…)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.error(node, f"{what}: {problem}") from None
+        except (ValueError, TypeError) as exc:  # an explicit tag that does not fit (!!int abc)
+            raise self.error(node, f"{what}: {exc}") from None
 
     def convert(self, tp: Any, node: yaml.Node, what: str) -> Any:
         origin = typing.get_origin(tp)

@@ -24,6 +24,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "gateway.example.yaml"
     ("listeners: []\n", "gw.yaml:1:12: listeners: at least one listener is needed"),
     ("limits:\n  max_recipients: 1\n  max_recipients: 2\n", "gw.yaml:3:3: duplicate key 'limits.max_recipients'"),
     ("upstream: [\n", "gw.yaml:2:1: YAML syntax: expected the node content, but found '<stream end>'"),
+    ("state_dir: !!python/name:os.system x\n", "gw.yaml:1:12: state_dir: could not determine a constructor for the tag"),
+    ("limits:\n  max_recipients: !!int abc\n", "gw.yaml:2:19: limits.max_recipients: invalid literal for int()"),
 ])
 def test_errors_carry_positions(text, error):
     with pytest.raises(config.ConfigError) as exc:
