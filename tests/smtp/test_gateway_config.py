@@ -100,3 +100,20 @@ def test_every_config_key_is_documented():
         if f"`{rest or section}`" not in doc and f"`{leaf}`" not in doc:
             missing.append(key)
     assert missing == []
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = ["listeners:", "upstream:", "limits:", "tls:", "  ", "- ", "address: ", "host: ", "port: ", "max_message_size: ",
+           "timeouts: ", "{", "}", "[", "]", ":", "\n", "'", '"', "!!int ", "!!binary ", "&a ", "*a", "25MB", "-1", "x",
+           "127.0.0.1:1", "yes", "null", "\t", "#", "état", "1e9", "0x10", "~"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_any_text_gives_a_config_or_a_positioned_error(pieces):
+    try:
+        config.loads("".join(pieces), "gw.yaml")
+    except config.ConfigError as exc:
+        assert str(exc).startswith("gw.yaml")
