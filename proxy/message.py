@@ -965,6 +965,10 @@ def parse(raw: bytes) -> ParsedMessage:
         chosen = _choose(body_msg, problems)
     except Exception as exc:  # noqa: BLE001 - last line of defence: a bad mail is a problem, not a crash
         problems.append(f"MIME: unreadable structure ({exc.__class__.__name__}: {exc})")
+    if chosen is None and body_msg.get_content_maintype() == "text":
+        # a single text part marked "attachment" is still the only thing the mail says
+        problems.append("MIME: the only text part is marked as an attachment; read as the body")
+        chosen = (_part_text(body_msg, problems, "body"), False, body_msg.get_param("charset"))
     text, is_html, charset = chosen if chosen else ("", False, None)
     if isinstance(charset, tuple):
         charset = charset[2]
