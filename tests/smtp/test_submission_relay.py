@@ -344,3 +344,28 @@ def test_upstream_without_starttls_is_a_tls_failure_not_a_plaintext_fallback(mak
         code, text = c.mail("agent@example.com")
     assert code == 451 and text.startswith(b"4.7.5 replyguard: TLS with mail server") and b"STARTTLS" in text
     assert sink.messages == []
+
+
+def test_any_message_arrives_byte_identical(make_gateway, sink):
+    """Property: whatever lines a client sends (dots, empty lines, 8-bit), the upstream gets them unchanged."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    gw = make_gateway(sink)
+    line = st.lists(st.sampled_from([".", "..", "...", ". x", "x.", "", "Subject: 件名", "本文", "\t", " ", "a" * 80]),
+                    max_size=6).map("".join)
+    c = client(gw)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(line, min_size=1, max_size=25))
+    def roundtrip(lines):
+        msg = ("\r\n".join(lines) + "\r\n").encode()
+        before = len(sink.messages)
+        c.sendmail("agent@example.com", ["yamada@example.jp"], msg, mail_options=["BODY=8BITMIME"])
+        got = sink.wait_for(before + 1)
+        assert got[before].content == msg
+
+    try:
+        roundtrip()
+    finally:
+        c.quit()
