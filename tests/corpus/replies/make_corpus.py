@@ -1336,7 +1336,7 @@ Gift returns are accepted until December 15; a prepaid label is attached.
 """, sig="-- \nHannah Scott\nCustomer Care, Minato Appliances")
 
 case("67-ocd-surname-fullwidth-space-sama", ["other-customer-data"],
-     "Another customer's surname with a full-width space before the honorific (青木　様).",
+     "Another customer's surname + 様 right after a time word (先日青木　様): a preceding kanji must not hide the name.",
      O["showroom"], frm=ONO, attr="gmail-ja", trim=(3, 5), own="""
 北川 陽子 様
 
