@@ -975,14 +975,24 @@ def _language(text: str) -> Literal["ja", "en"]:
 # --------------------------------------------------------------------------------------------
 
 
+_MIME_DEFECTS = {
+    "NoBoundaryInMultipartDefect": "multipart without a boundary parameter",
+    "StartBoundaryNotFoundDefect": "the declared multipart boundary never occurs in the body",
+    "CloseBoundaryNotFoundDefect": "multipart not closed (mail truncated?)",
+    "MultipartInvariantViolationDefect": "multipart declared but no parts found",
+    "FirstHeaderLineIsContinuationDefect": "the first header line is a continuation line",
+    "MissingHeaderBodySeparatorDefect": "a header line without a colon; the body may start early",
+}
+
+
 def parse(raw: bytes) -> ParsedMessage:
     """Raw message bytes -> ParsedMessage. Never raises on bad mail: see `problems`."""
     problems: list[str] = []
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     for defect in msg.defects:
         name = defect.__class__.__name__
-        if "Boundary" in name or "Multipart" in name:
-            problems.append(f"MIME: {name}")
+        if name in _MIME_DEFECTS:
+            problems.append(f"MIME: {_MIME_DEFECTS[name]} ({name})")
     body_msg = msg
     if msg.get_content_maintype() == "multipart" and not msg.is_multipart():
         body_msg = _repair_multipart(msg, raw, problems)
