@@ -556,3 +556,14 @@ def test_signature_separator_styles(frame):
 )
 def test_cp50220_variants(data, text):
     assert decode_bytes(data, "ISO-2022-JP") == (text, None)
+
+
+def test_html_gmail_ja_quote_and_signature():
+    m = load("html_gmail_ja.eml")
+    assert m.html and m.problems == ()
+    assert m.attribution == "2026年11月24日(火) 19:20 青木 康介 <kosuke.aoki@example.jp>:"
+    assert m.quotes == ("フィルターの交換時期の目安と、交換用フィルターの型番を\n教えていただけますでしょうか。\n\n青木 康介",)
+    assert m.signature is not None and "西村 光" in m.signature
+    assert m.greeting == "青木 康介 様"
+    original = parse((EXAMPLES / "01-clean-question-trimmed-quote" / "original.eml").read_bytes())
+    assert quote_matches(m.quotes[0], original.text) == (True, None)
