@@ -73,6 +73,8 @@ def render(code: int, status: str, lines: Sequence[str], *, utf8: bool = False) 
 
 # --- connection and session ---------------------------------------------------------
 
+EHLO_ENHANCED = "250-ENHANCEDSTATUSCODES"
+"""EHLO line we add: every reply we compose carries an RFC 3463 code."""
 TOO_MANY_CONNECTIONS = Reply(421, "4.7.0", "replyguard: too many connections, try again later")
 SHUTTING_DOWN = Reply(421, "4.3.2", "replyguard: gateway is shutting down, try again in a moment")
 AUTH_TLS_REQUIRED = Reply(
@@ -102,7 +104,11 @@ EIGHTBIT_NOT_SUPPORTED_UPSTREAM = Reply(
     555, "5.6.3", "replyguard: the mail server behind this gateway does not support 8BITMIME"
 )
 
-# --- DATA problems ------------------------------------------------------------------
+# --- DATA ---------------------------------------------------------------------------
+
+START_DATA = Reply(354, "", "End data with <CR><LF>.<CR><LF>")
+NEED_RCPT = Reply(503, "5.5.1", "Error: need RCPT command")
+DATA_SYNTAX = Reply(501, "5.5.4", "Syntax: DATA")
 
 TOO_BIG = Reply(552, "5.3.4", "replyguard: message too big (limit {limit} bytes); make it smaller")
 LINE_TOO_LONG = Reply(

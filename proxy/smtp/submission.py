@@ -185,12 +185,12 @@ class SubmissionProtocol(SMTP):
             return
         assert self.envelope is not None
         if not self.envelope.rcpt_tos:
-            await self.push("503 Error: need RCPT command")
+            await self.push(str(replies.NEED_RCPT))
             return
         if arg:
-            await self.push("501 Syntax: DATA")
+            await self.push(str(replies.DATA_SYNTAX))
             return
-        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        await self.push(str(replies.START_DATA))
         content, problem, _size = await self._read_data()
         if problem is not None or content is None:
             handler: SubmissionHandler = self.event_handler
@@ -208,7 +208,7 @@ class SubmissionProtocol(SMTP):
             self.data_wire = None
         self._set_post_data_state()
         self.busy = False
-        await self.push("250 OK" if status is MISSING else status)
+        await self.push(str(replies.OK) if status is MISSING else status)
         await self.close_if_draining()
 
 
@@ -323,7 +323,7 @@ class SubmissionHandler:
         await self.abort_upstream(server)
         auth_mode = self.config.upstream.auth if self.config.upstream else "passthrough"
         out = [r for r in responses if not (auth_mode == "none" and r[4:].startswith("AUTH"))]
-        out.insert(len(out) - 1, "250-ENHANCEDSTATUSCODES")
+        out.insert(len(out) - 1, replies.EHLO_ENHANCED)
         return out
 
     async def handle_AUTH(self, server: SubmissionProtocol, session: Session, envelope: Envelope,
