@@ -321,3 +321,15 @@ def test_settings_flags_override_the_config_file(tmp_path):
         "x.test", "127.0.0.1:5353", 2.0, "unix:/run/dovecot/lmtp")
     with pytest.raises(ValueError):
         inbound_settings(args(dns_budget=0.0))
+
+
+def test_huge_mail_is_annotated_in_seconds():
+    line = "大変困っています。注文した商品がまだ届きません。返金してください。\n"
+    raw = ("From: a@b.test\nSubject: big\nMessage-ID: <big@b.test>\nMIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + line * 40000).encode()
+    start = time.monotonic()
+    result = asyncio.run(annotate_message(raw, client_ip="192.0.2.1", helo="x.test", mail_from="a@b.test",
+                                          resolver=DictResolver({}), authserv_id=OUR_ID))
+    assert time.monotonic() - start < 10
+    assert result.output.endswith(line.encode() * 100)
+    assert result.category == "complaint"
