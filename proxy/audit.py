@@ -142,6 +142,7 @@ class AuditLog:
         self._size = -1
         self._seq = 0
         self._hash = GENESIS
+        self._dir_mtime = -1
         with self._lock:
             fcntl.flock(self._lockfile, fcntl.LOCK_EX)
             try:
@@ -251,14 +252,21 @@ class AuditLog:
             os.close(fd)
 
     def _refresh(self) -> None:
-        """Another process may have appended or rotated since we last wrote: re-read."""
-        segs = segments(self.dir)
-        if not segs:
-            if self._path is not None:
-                self._load_tail(repair=False)
+        """Another process may have appended or rotated since we last wrote: re-read.
+
+        Cheap in the common case (two stat calls): an append by someone else changes our
+        segment's size; a rotation creates a file, which changes the directory's mtime.
+        Only then is the directory listed and the tail re-read.
+        """
+        dir_mtime = os.stat(self.dir).st_mtime_ns
+        if self._fd is not None and dir_mtime == self._dir_mtime and os.fstat(self._fd).st_size == self._size:
             return
-        if self._path != segs[-1] or self._size != os.stat(segs[-1]).st_size:
+        segs = segments(self.dir)
+        if (segs[-1] if segs else None) != self._path or (
+            self._path is not None and self._size != os.stat(self._path).st_size
+        ):
             self._load_tail(repair=False)
+        self._dir_mtime = dir_mtime
 
     def _segment_for(self, when: datetime, size: int) -> Path:
         day = when.astimezone(timezone.utc).strftime("%Y%m%d")
@@ -362,9 +370,11 @@ class AuditLog:
                 self._refresh()
                 now = self.clock()
                 body = {"seq": self._seq + 1, "time": _iso(now), **content, "prev": self._hash}
-                digest = chain_hash(self._hash, body)
+                encoded = canonical(body)
+                digest = hashlib.sha256(self._hash.encode("ascii") + encoded).hexdigest()
                 rec = {**body, "hash": digest}
-                line = canonical(rec) + b"\n"
+                # the stored line is the hashed bytes with the hash appended as the last key
+                line = encoded[:-1] + b',"hash":"' + digest.encode("ascii") + b'"}\n'
                 try:
                     self._write_line(now, line)
                 except OSError as exc:
