@@ -280,3 +280,30 @@ def test_inbound_examples(case: str) -> None:
     expected = yaml.safe_load((SHARED / "inbound" / case / "expect.yaml").read_text())["category"]
     message = parse((SHARED / "inbound" / case / "message.eml").read_bytes())
     assert classify(message).category == expected, classify(message).explain()
+
+
+def test_re2_prefilter_never_hides_a_cue() -> None:
+    """The RE2 set scan may let through cues that do not match, never drop one that does."""
+    import unicodedata
+
+    from proxy.inbound.classify import _prefilter
+
+    cues = load_cues()
+    possible = _prefilter(cues)
+    corpus = COMPLAINTS_JA + COMPLAINTS_EN + PROBLEM_REPORTS + QUESTIONS_JA + QUESTIONS_EN + OTHERS
+    for text in corpus:
+        prepared = unicodedata.normalize("NFKC", text).lower()
+        allowed = possible(prepared)
+        for k, spec in enumerate(cues):
+            if spec.regex.search(prepared):
+                assert k in allowed, (spec.id, text)
+
+
+def test_long_mail_is_fast() -> None:
+    import time
+
+    text = "昨日届いた商品が壊れていました。どうなっているのか説明してください。" * 300
+    start = time.perf_counter()
+    result = classify_text(text)
+    assert time.perf_counter() - start < 0.5
+    assert result.category == "complaint"

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Callable, Iterable, Literal
 
 import yaml
 
@@ -100,12 +101,44 @@ def load_cues(path: Path = CUES_FILE) -> tuple[_CueSpec, ...]:
             kind=kind,
             weight=float(entry["weight"]),
             lang=str(entry.get("lang", "any")),
-            regex=re.compile(entry["pattern"]),
+            regex=re.compile(entry["pattern"], re.M),
             dampen=entry.get("dampen") == "conditional",
             needs=entry.get("needs"),
             raises=bool(entry.get("raises", False)),
         ))
     return tuple(specs)
+
+
+_LOOKAROUND_RE = re.compile(r"\(\?<?[=!][^()]*(?:\([^()]*\)[^()]*)*\)")
+
+
+@lru_cache(maxsize=4)
+def _prefilter(specs: tuple[_CueSpec, ...]) -> Callable[[str], set[int] | None]:
+    """A function telling which cues (by index) can match a text, or None for "any".
+
+    Each cue's pattern is loosened for RE2 — lookarounds and \\b dropped, so it matches a
+    superset of what Python's pattern matches — and all go into one RE2 set. A cue RE2 cannot
+    compile is always let through.
+    """
+    try:
+        import re2
+    except ImportError:  # pragma: no cover - google-re2 is a declared dependency
+        return lambda text: None
+    matcher = re2.Set.SearchSet(re2.Options())
+    index: dict[int, int] = {}
+    always: set[int] = set()
+    for k, spec in enumerate(specs):
+        loose = "(?m)" + _LOOKAROUND_RE.sub("", spec.regex.pattern).replace("\\b", "")
+        try:
+            index[matcher.Add(loose)] = k
+        except Exception:  # noqa: BLE001 - re2 raises its own error types per construct
+            always.add(k)
+    matcher.Compile()
+
+    def possible(text: str) -> set[int]:
+        return always | {index[i] for i in (matcher.Match(text) or ())}
+
+    return possible
 
 
 _URL_RE = re.compile(r"https?://\S+")
@@ -152,27 +185,66 @@ def classify_text(body: str, subject: str = "", cues: tuple[_CueSpec, ...] | Non
         units.append((_prepare(subject), subject_factor, "subject"))
     units += [(s, 1.0, "body") for s in _sentences(_prepare(body))]
 
-    for sentence, factor, where in units:
-        ja = bool(_JA_RE.search(sentence))
-        conditional = bool(_CONDITIONAL_RE.search(sentence)) or bool(
-            _TARA_RE.search(sentence) and _ASKING_RE.search(sentence))
-        local: list[tuple[_CueSpec, re.Match[str]]] = []
-        for spec in specs:
-            if spec.lang == "ja" and not ja:
+    # A cue that occurs nowhere in the mail needs no per-sentence work: one RE2 set scan
+    # (a DFA over all cues at once) says which can occur at all.
+    whole = "\n".join(u[0] for u in units)
+    possible = _prefilter(specs)(whole)
+    specs = tuple(spec for k, spec in enumerate(specs) if possible is None or k in possible)
+
+    # One pass per cue over all sentences joined by "\n" (patterns are compiled MULTILINE, so
+    # ^/$ are sentence bounds and no match crosses one); a match is then credited to its
+    # sentence. Far cheaper than every cue against every sentence on a long mail.
+    starts: list[int] = []
+    offset = 0
+    for text, _, _ in units:
+        starts.append(offset)
+        offset += len(text) + 1
+    flags: dict[int, tuple[bool, bool]] = {}
+
+    def unit_flags(i: int) -> tuple[bool, bool]:
+        if i not in flags:
+            sentence = units[i][0]
+            conditional = bool(_CONDITIONAL_RE.search(sentence)) or bool(
+                _TARA_RE.search(sentence) and _ASKING_RE.search(sentence))
+            flags[i] = (bool(_JA_RE.search(sentence)), conditional)
+        return flags[i]
+
+    present: list[_CueSpec] = []
+
+    def credit(i: int, spec: _CueSpec, text: str) -> bool:
+        """Record a hit in unit i; True when no later hit of this cue can weigh more."""
+        _, factor, where = units[i]
+        weight = spec.weight * factor
+        damped = spec.dampen and unit_flags(i)[1]
+        if damped:
+            weight *= CONDITIONAL_FACTOR
+        key = (spec.kind, spec.id)
+        if key not in best or best[key].weight < weight:
+            best[key] = Cue(spec.id, spec.kind, round(weight, 3), text.strip(), where)
+        return factor == 1.0 and not damped
+
+    for spec in specs:
+        if spec.needs:
+            continue
+        for m in spec.regex.finditer(whole):
+            i = bisect_right(starts, m.start()) - 1
+            if spec.lang == "ja" and not unit_flags(i)[0]:
                 continue
-            m = spec.regex.search(sentence)
-            if m:
-                local.append((spec, m))
-        kinds_here = {s.kind for s, _ in local if s.needs is None}
-        for spec, m in local:
-            if spec.needs and spec.needs not in kinds_here:
+            if spec not in present:
+                present.append(spec)
+            if credit(i, spec, m.group(0)):
+                break
+    for spec in specs:
+        if not spec.needs:
+            continue
+        partners = [p for p in present if p.kind == spec.needs]
+        for m in spec.regex.finditer(whole):
+            i = bisect_right(starts, m.start()) - 1
+            if spec.lang == "ja" and not unit_flags(i)[0]:
                 continue
-            weight = spec.weight * factor
-            if spec.dampen and conditional:
-                weight *= CONDITIONAL_FACTOR
-            key = (spec.kind, spec.id)
-            if key not in best or best[key].weight < weight:
-                best[key] = Cue(spec.id, spec.kind, round(weight, 3), m.group(0).strip(), where)
+            # only alongside a cue of the kind it needs, in the same sentence
+            if any(p.regex.search(units[i][0]) for p in partners) and credit(i, spec, m.group(0)):
+                break
 
     def noisy_or(cues: Iterable[Cue]) -> float:
         rest = 1.0
