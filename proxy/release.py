@@ -374,18 +374,22 @@ class Releaser:
         out = []
         for held in self.q.overdue(timedelta(seconds=age), self.clock()):
             text = f"waiting since {held.meta.get('held_at')}"
-            reply = "logged"
+            reply, ok = "logged", True
             if self.supervisor:
-                answer = await self.delivery.deliver(self.escalation_notice(held), "", [self.supervisor],
-                                                     key=f"{held.id}-escalated", before_data=lambda: None)
-                reply = f"{answer.code} {answer.message}".strip()
-                if not answer.ok:
-                    self._audit(held, "escalation-failed", reply, "replyguard:escalate", supervisor=self.supervisor)
-                    out.append(Result(held.id, False, "escalation-failed", f"{held.id}: mail to {self.supervisor} failed: {reply}"))
-                    continue
-            self.q.update(held.id, escalated_at=iso(self.clock()), event="escalated")
-            self._audit(held, "escalated", reply, "replyguard:escalate", supervisor=self.supervisor or "", why=text)
-            out.append(Result(held.id, True, "escalated", f"{held.id}: escalated ({text})"))
+                # Escalated once either way: a failing supervisor address must not produce a
+                # record every interval; the failure is in the record and in `held show`.
+                try:
+                    answer = await self.delivery.deliver(self.escalation_notice(held), "", [self.supervisor],
+                                                         key=f"{held.id}-escalated", before_data=lambda: None)
+                except Exception as exc:  # noqa: BLE001 - the escalation is still logged
+                    answer = Answer(451, f"{type(exc).__name__}: {exc}")
+                reply, ok = f"{answer.code} {answer.message}".strip(), answer.ok
+            self.q.update(held.id, escalated_at=iso(self.clock()),
+                          event="escalated" + ("" if ok else f" (mail to {self.supervisor} failed: {reply})"))
+            self._audit(held, "escalated", reply, "replyguard:escalate", supervisor=self.supervisor or "",
+                        why=text, mail="sent" if self.supervisor and ok else ("failed" if self.supervisor else ""))
+            out.append(Result(held.id, ok, "escalated",
+                              f"{held.id}: escalated ({text})" + ("" if ok else f"; mail to {self.supervisor} failed: {reply}")))
         return out
 
     def escalation_notice(self, held: Held) -> bytes:

@@ -274,6 +274,21 @@ def test_cli_escalate_logs_and_mails_supervisor(state: Path, sink: Sink, tmp_pat
     assert "held!" in r.stdout
 
 
+def test_escalation_mail_failure_is_logged_once(state: Path, sink: Sink, tmp_path: Path) -> None:
+    old = hold(state, clock=lambda: past_clock(5))
+    sink.behaviour.data_reply = "550 5.1.1 no such supervisor"
+    cfg = tmp_path / "gw.yaml"
+    cfg.write_text(f"state_dir: {state}\nhold:\n  supervisor: boss@support.example\n"
+                   f"upstream:\n  host: 127.0.0.1\n  port: {sink.port}\n  tls: none\n")
+    r = run("held", "escalate", "--config", str(cfg))
+    assert r.returncode == 1 and "no such supervisor" in r.stdout
+    [rec] = records(state, outcome="escalated")
+    assert rec["detail"]["mail"] == "failed" and rec["detail"]["hold_id"] == old
+    r = run("held", "escalate", "--config", str(cfg))
+    assert "nothing to escalate" in r.stdout
+    assert len(records(state, outcome="escalated")) == 1
+
+
 # --- the agent's mail command ---------------------------------------------------------------
 
 
