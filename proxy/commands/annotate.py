@@ -1,10 +1,16 @@
 """`replyguard annotate` (stdin → stdout filter) and `replyguard inbound` (SMTP/LMTP listener).
 
 Why the filter never fails loudly: procmail, fetchmail and Sieve pipe every customer mail
-through it. Whatever goes wrong inside — a bug, a broken config, a full disk for the
-store — the message itself is written back unchanged on stdout, one line goes to stderr,
-and the exit code is 75 (EX_TEMPFAIL), so the delivery agent keeps or retries the mail.
-Everything heavy is imported inside that safety net, so even an import error loses nothing.
+through it. Whatever goes wrong inside — a bug, a broken config, DNS set up wrong — the
+message itself is written back unchanged on stdout, one line goes to stderr, and the exit
+code is 75 (EX_TEMPFAIL), so the delivery agent keeps or retries the mail. Everything heavy
+is imported inside that safety net, so even an import error loses nothing.
+
+One exception, on purpose: when the annotation succeeded but the store cannot remember the
+mail (locked, full disk, old schema), the annotated mail is still written and the exit is
+0, with the store problem on stderr. Delivery agents treat a failing filter by delivering
+the *unannotated* original (procmail, Sieve) or retrying for days; either is worse for the
+agent than a correct mail that a later reply cannot be matched to.
 """
 from __future__ import annotations
 
@@ -76,28 +82,35 @@ def _annotate(raw: bytes, args: argparse.Namespace) -> bytes:
     import asyncio
     from datetime import datetime, timezone
 
-    from proxy.inbound.annotate import annotate
+    from proxy.inbound.annotate import annotate_message, remember
 
     settings = inbound_settings(args)
-    store = None if args.no_store or not settings.remember else open_store(settings.state_dir)
-    try:
-        return asyncio.run(
-            annotate(
-                raw,
-                client_ip=args.client_ip,
-                helo=args.helo,
-                mail_from=args.mail_from,
-                resolver=settings.resolver(),
-                authserv_id=settings.authserv_id,
-                store=store,
-                now=datetime.now(timezone.utc),
-                budget_s=settings.dns_budget,
-                region_lookup=settings.region_lookup(),
-            )
+    now = datetime.now(timezone.utc)
+    annotation = asyncio.run(
+        annotate_message(
+            raw,
+            client_ip=args.client_ip,
+            helo=args.helo,
+            mail_from=args.mail_from,
+            resolver=settings.resolver(),
+            authserv_id=settings.authserv_id,
+            now=now,
+            budget_s=settings.dns_budget,
+            region_lookup=settings.region_lookup(),
         )
-    finally:
-        if store is not None:
-            store.close()
+    )
+    if not args.no_store and settings.remember:
+        try:
+            store = open_store(settings.state_dir)
+            try:
+                asyncio.run(remember(store, annotation, now))
+            finally:
+                store.close()
+        except Exception as exc:  # noqa: BLE001 - see the module docstring
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            print("replyguard annotate: annotated, but not remembered in the store: %s: %s"
+                  % (type(exc).__name__, reason[:300]), file=sys.stderr)
+    return annotation.output
 
 
 def run_inbound(args: argparse.Namespace) -> int:

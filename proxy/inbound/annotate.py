@@ -290,13 +290,25 @@ async def annotate_message(
         fold("X-Support-Category", "%s; score=%.2f" % (category, score), nl),
     ]
     output = clean.join(ours)
+    result = Annotation(output, ar_value, sender, category, score, removed, parsed)
     if store is not None:
-        # SQLite blocks; off the event loop so one slow disk does not stall every SMTP session
-        received_at = now or datetime.now(timezone.utc)
-        await asyncio.get_running_loop().run_in_executor(
-            None, lambda: store.add_original(output, parsed, category=category, received_at=received_at)
-        )
-    return Annotation(output, ar_value, sender, category, score, removed, parsed)
+        await remember(store, result, now)
+    return result
+
+
+async def remember(store: Any, annotation: Annotation, now: datetime | None = None) -> None:
+    """Keep the annotated original for reply matching (raises what the store raises).
+
+    Off the event loop: SQLite blocks, and one slow disk must not stall every SMTP session.
+    The doors call this themselves after annotating, so that a broken store costs the
+    memory of one mail, not the annotation of it (see proxy/commands/annotate.py).
+    """
+    received_at = now or datetime.now(timezone.utc)
+    await asyncio.get_running_loop().run_in_executor(
+        None,
+        lambda: store.add_original(annotation.output, annotation.parsed, category=annotation.category,
+                                   received_at=received_at),
+    )
 
 
 def _head_of(parsed: Any) -> Any:

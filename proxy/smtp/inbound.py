@@ -32,7 +32,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from proxy.config import TimeoutsConfig, UpstreamConfig, split_hostport
 from proxy.decision import Auditor, EnvelopeInfo
-from proxy.inbound.annotate import DEFAULT_BUDGET_S, Annotation, annotate_message
+from proxy.inbound.annotate import DEFAULT_BUDGET_S, Annotation, annotate_message, remember
 from proxy.inbound.dns import Resolver
 from proxy.smtp import replies
 from proxy.smtp.upstream import Answer, UpstreamSession, UpstreamUnavailable
@@ -59,18 +59,24 @@ class Annotator:
         self.region_lookup = region_lookup
 
     async def __call__(self, raw: bytes, *, client_ip: str, helo: str, mail_from: str) -> Annotation:
-        return await annotate_message(
+        now = datetime.now(timezone.utc)
+        annotation = await annotate_message(
             raw,
             client_ip=client_ip,
             helo=helo,
             mail_from=mail_from,
             resolver=self.resolver,
             authserv_id=self.authserv_id,
-            store=self.store,
-            now=datetime.now(timezone.utc),
+            now=now,
             budget_s=self.budget_s,
             region_lookup=self.region_lookup,
         )
+        if self.store is not None:
+            try:
+                await remember(self.store, annotation, now)
+            except Exception:  # a 451 here would queue the mail at the sender for days
+                log.exception("annotated, but not remembered in the store")
+        return annotation
 
 
 class LmtpNextHop:

@@ -333,3 +333,12 @@ def test_huge_mail_is_annotated_in_seconds():
     assert time.monotonic() - start < 10
     assert result.output.endswith(line.encode() * 100)
     assert result.category == "complaint"
+
+
+def test_broken_store_still_annotates(tmp_path):
+    raw = fixture("forged-lf.mbox")
+    (tmp_path / "replyguard.db").write_bytes(b"this is not a SQLite database" * 100)
+    proc, _ = replyguard(["--nameserver", "127.0.0.1:9", "--dns-budget", "1"], raw, tmp_path)
+    assert proc.returncode == 0
+    assert "x-sender-anonymity" in added_headers(proc.stdout)
+    assert "not remembered in the store" in proc.stderr.decode()
