@@ -49,7 +49,8 @@ from proxy.smtp.upstream import Answer, Credentials, UpstreamSession, UpstreamUn
 
 log = logging.getLogger("replyguard.release")
 
-CANCEL_SUBJECT = re.compile(r"^\s*CANCEL\s+(\d{8}T\d{6}-[0-9a-f]{6})\s*$", re.IGNORECASE)
+CANCEL_SUBJECT = re.compile(r"^\s*CANCEL\s+(" + ID_RE.pattern.strip("^$") + r")\s*$", re.IGNORECASE)
+"""The agent's call-back mail: the whole subject is CANCEL and a hold id, nothing else."""
 
 
 class Delivery(Protocol):
