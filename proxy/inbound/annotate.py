@@ -237,7 +237,7 @@ async def annotate_message(
     region_lookup: Callable[[str], str | None] | None = None,
 ) -> Annotation:
     """`annotate`, also returning the verdicts."""
-    from proxy.inbound import authenticity  # D1's module; imported here so import errors fail one message
+    from proxy.inbound import authenticity  # imported here: an import error fails one message, not the door
     from proxy.inbound.classify import classify
     from proxy.message import parse
 
@@ -275,7 +275,7 @@ async def annotate_message(
     except asyncio.TimeoutError:
         log.warning("DNS checks exceeded %.1fs; reporting temperror", budget_s + GRACE_S)
         ar_value = "%s; dkim=temperror; spf=temperror; dmarc=temperror" % authserv_id
-        sender = SenderVerdict("pseudonymous", ("dns-temperror",), "unknown")
+        sender = _offline_verdict(view)
     ar_value = _value_only(ar_value, "Authentication-Results")
 
     classification = classify(_head_of(parsed))
@@ -309,6 +309,16 @@ async def remember(store: Any, annotation: Annotation, now: datetime | None = No
         lambda: store.add_original(annotation.output, annotation.parsed, category=annotation.category,
                                    received_at=received_at),
     )
+
+
+def _offline_verdict(view: SenderView) -> SenderVerdict:
+    """What can be said without DNS: the curated class of the From domain, nothing proven."""
+    domain = view.from_addr.rsplit("@", 1)[1] if view.from_addr and "@" in view.from_addr else ""
+    cls = anonymity.default_lists().list_class(domain) if domain else None
+    if cls == "disposable":
+        return SenderVerdict("anonymous", ("disposable", "dns-temperror"), cls)
+    reasons = ("dns-temperror",) + ((cls,) if cls in ("freemail", "mobile") else ())
+    return SenderVerdict("pseudonymous", reasons, cls or "unknown")
 
 
 def _head_of(parsed: Any) -> Any:
