@@ -164,8 +164,11 @@ class AuditLog:
         if self.reserve_bytes <= 0:
             return True
         try:
-            if self._reserve.exists() and self._reserve.stat().st_size >= self.reserve_bytes:
-                return True
+            try:
+                if os.stat(self._reserve).st_size >= self.reserve_bytes:
+                    return True
+            except FileNotFoundError:
+                pass
             fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
                 os.posix_fallocate(fd, 0, self.reserve_bytes)
