@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """How much the submission gateway costs per message, against the same libraries doing nothing.
 
-Run by hand (`.venv/bin/python bench/relay.py`, about 1.5 minutes by default). Every target
+Run by hand (`.venv/bin/python bench/relay.py`, about 1.5 minutes by default; on a machine
+shared with other jobs prefer `nice -n -15 …` as root, all targets inherit it). Every target
 relays to the same aiosmtpd sink, and each runs in its own process (so the client, the
 relay and the sink do not share one GIL):
 
