@@ -128,6 +128,14 @@ def run_inbound(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if settings.next_hop is None:
         raise UsageError("replyguard inbound needs a next hop: --next-hop HOST:PORT or inbound.next_hop in the config")
+    try:
+        _serve(asyncio, serve_forever, settings)
+    except OSError as exc:  # the address is taken or not ours
+        raise UsageError("cannot listen on %s: %s" % (settings.listen, exc.strerror or exc)) from None
+    return 0
+
+
+def _serve(asyncio: Any, serve_forever: Any, settings: "Settings") -> None:
     asyncio.run(
         serve_forever(
             settings.listen,
@@ -139,7 +147,6 @@ def run_inbound(args: argparse.Namespace) -> int:
             next_hop_lmtp=settings.next_hop_lmtp,
         )
     )
-    return 0
 
 
 # ----------------------------------------------------------------------------- settings
