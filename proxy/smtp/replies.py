@@ -73,6 +73,11 @@ def render(code: int, status: str, lines: Sequence[str], *, utf8: bool = False) 
 
 # --- connection and session ---------------------------------------------------------
 
+def helo(hostname: str) -> str:
+    """The answer to HELO (plain SMTP: no enhanced code)."""
+    return f"250 {hostname}"
+
+
 EHLO_ENHANCED = "250-ENHANCEDSTATUSCODES"
 """EHLO line we add: every reply we compose carries an RFC 3463 code."""
 TOO_MANY_CONNECTIONS = Reply(421, "4.7.0", "replyguard: too many connections, try again later")

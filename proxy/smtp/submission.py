@@ -326,6 +326,14 @@ class SubmissionHandler:
         out.insert(len(out) - 1, replies.EHLO_ENHANCED)
         return out
 
+    async def handle_HELO(self, server: SubmissionProtocol, session: Session, envelope: Envelope,
+                          hostname: str) -> str:
+        """HELO resets the transaction like EHLO: drop the upstream's too (and the shutdown wait)."""
+        session.host_name = hostname
+        server.busy = False
+        await self.abort_upstream(server)
+        return replies.helo(server.hostname)
+
     async def handle_AUTH(self, server: SubmissionProtocol, session: Session, envelope: Envelope,
                           args: list[str]) -> str | None:
         """PLAIN / LOGIN: decode here, check upstream (passthrough) or locally (account).

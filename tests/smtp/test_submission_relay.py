@@ -369,3 +369,16 @@ def test_any_message_arrives_byte_identical(make_gateway, sink):
         roundtrip()
     finally:
         c.quit()
+
+
+def test_helo_client_and_reset_mid_transaction(make_gateway, sink):
+    gw = make_gateway(sink)
+    with smtplib.SMTP("127.0.0.1", gw.port, timeout=10) as c:
+        assert c.helo("old.client")[0] == 250
+        assert c.mail("agent@example.com")[0] == 250
+        assert c.rcpt("yamada@example.jp")[0] == 250
+        assert c.helo("old.client")[0] == 250  # resets the transaction here and upstream
+        assert c.docmd("DATA")[0] == 503
+        c.sendmail("agent@example.com", ["c@example.jp"], b"Subject: plain\r\n\r\nhi\r\n")
+    got = sink.wait_for(1)
+    assert len(got) == 1 and got[0].rcpt_tos == ["c@example.jp"]
