@@ -307,3 +307,10 @@ def test_long_mail_is_fast() -> None:
     result = classify_text(text)
     assert time.perf_counter() - start < 0.5
     assert result.category == "complaint"
+
+
+def test_bad_cue_file_names_the_cue(tmp_path: Path) -> None:
+    bad = tmp_path / "cues.yaml"
+    bad.write_text("cues:\n  - {id: oops, kind: complaint, weight: 0.5, pattern: '(unclosed'}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="cue 'oops': bad pattern"):
+        load_cues(bad)

@@ -96,12 +96,16 @@ def load_cues(path: Path = CUES_FILE) -> tuple[_CueSpec, ...]:
         kind = entry["kind"]
         if kind not in ("complaint", "question", "other"):
             raise ValueError(f"{path}: cue {entry.get('id')!r}: unknown kind {kind!r}")
+        try:
+            regex = re.compile(entry["pattern"], re.M)
+        except re.error as exc:
+            raise ValueError(f"{path}: cue {entry.get('id')!r}: bad pattern: {exc}") from None
         specs.append(_CueSpec(
             id=str(entry["id"]),
             kind=kind,
             weight=float(entry["weight"]),
             lang=str(entry.get("lang", "any")),
-            regex=re.compile(entry["pattern"], re.M),
+            regex=regex,
             dampen=entry.get("dampen") == "conditional",
             needs=entry.get("needs"),
             raises=bool(entry.get("raises", False)),
