@@ -23,6 +23,7 @@ import email.policy
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from email.message import Message
 from email.utils import getaddresses
 from html import unescape as html_unescape
@@ -1081,6 +1082,13 @@ def _dequote_line(line: str) -> str:
     return _QUOTE_PREFIX_RE.sub("", line, count=1)
 
 
+@lru_cache(maxsize=8)
+def _comparison_stream(original_text: str) -> str:
+    """The original as one normalised stream, quote markers stripped; cached because a reply
+    with many quoted passages compares each against the same original."""
+    return "".join(normalize(_dequote_line(s)) for s in original_text.split("\n"))
+
+
 def quote_matches(quote: str, original_text: str) -> tuple[bool, str | None]:
     """Is `quote` a trimmed passage of `original_text`? -> (ok, first differing quoted line).
 
@@ -1096,7 +1104,7 @@ def quote_matches(quote: str, original_text: str) -> tuple[bool, str | None]:
     Known limit: a quoted line that is a *prefix or suffix* of an original line (the end of
     a sentence cut off) still matches, because re-wrapping legitimately splits lines.
     """
-    stream = "".join(normalize(_dequote_line(s)) for s in original_text.split("\n"))
+    stream = _comparison_stream(original_text)
     pos = 0
     for line in quote.split("\n"):
         norm = normalize(_dequote_line(line))
