@@ -1018,9 +1018,8 @@ def parse(raw: bytes) -> ParsedMessage:
     if greeting is not None and not _GREETING_RE.search(greeting):
         greeting = None
     froms = _addresses(msg, "From", problems)
-    subject = decode_words(msg.get("Subject") if "Subject" not in msg else
-                           next((v for k, v in msg.raw_items() if k.lower() == "subject"), ""),
-                           problems, "Subject")
+    raw_subject = next((v for k, v in msg.raw_items() if k.lower() == "subject"), "")
+    subject = decode_words(raw_subject, problems, "Subject")
     return ParsedMessage(
         raw=raw,
         headers=msg,
