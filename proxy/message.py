@@ -117,7 +117,7 @@ _CHARSET_CHAINS: dict[str, tuple[str, ...]] = {
         "iso-2022-jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-2", "iso-2022-jp-3",
         "iso-2022-jp-2004", "iso-2022-jp-ext", "cp50220", "cp50221", "cp50222", "jis",
         "x-iso-2022-jp", "iso2022jp")},
-    **{k: ("cp932", "shift_jis_2004") for k in (
+    **{k: ("cp932",) for k in (
         "shift-jis", "shift_jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis", "windows-31j",
         "cp932", "ms932", "x-ms-cp932", "shift-jis-2004", "shift_jisx0213", "x-shift-jis")},
     **{k: ("euc_jp", "euc_jis_2004", "@eucjp-ms") for k in (

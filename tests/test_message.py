@@ -567,3 +567,17 @@ def test_html_gmail_ja_quote_and_signature():
     assert m.greeting == "青木 康介 様"
     original = parse((EXAMPLES / "01-clean-question-trimmed-quote" / "original.eml").read_bytes())
     assert quote_matches(m.quotes[0], original.text) == (True, None)
+
+
+@pytest.mark.parametrize(
+    "data, label, guessed",
+    [
+        ("日本語の本文です。".encode("utf-8"), "ISO-2022-JP", "utf-8"),
+        ("日本語の本文です。".encode("cp932"), "UTF-8", "cp932"),
+        ("日本語の本文です。".encode("euc_jp"), "Shift_JIS", "euc_jp"),
+    ],
+)
+def test_lying_charset_label_is_guessed_and_reported(data, label, guessed):
+    text, problem = decode_bytes(data, label)
+    assert text == "日本語の本文です。"
+    assert problem is not None and f"decoded as {guessed}" in problem
