@@ -180,20 +180,28 @@ def decode_bytes(data: bytes, charset: str | None, where: str = "body") -> tuple
                 return text, f"{where}: {what}; decoded as {codec.lstrip('@')}"
             return text, None
     if known:
-        # A few bad bytes in otherwise good text (a truncated base64 part, one stray byte):
-        # keep the declared charset, mark the damage, rather than re-guess the whole part.
+        # The declared charset failed. Candidates: the declared one with a few bad bytes
+        # replaced (a truncated base64 part, one stray byte), or another Japanese charset that
+        # decodes cleanly (the label lied: UTF-8 sent as ISO-2022-JP, EUC-JP as Shift_JIS).
+        # Wrong decodings of Japanese are mostly half-width katakana and rare kanji, right
+        # ones are full of hiragana: the most plausible candidate wins.
+        candidates: list[tuple[float, str, str]] = []
         codec = chain[0].lstrip("@")
         if codec not in ("cp50220", "eucjp-ms"):
             text = data.decode(codec, "replace")
             bad = text.count("\ufffd")
             if bad <= max(3, len(text) // 200):
-                return text, (f"{where}: {bad} undecodable byte sequence(s) in charset {charset!r}; "
-                              "replaced with U+FFFD")
-        # Label lied (e.g. "us-ascii" or "iso-2022-jp" with 8-bit Shift_JIS): guess before giving up.
-        for codec in _GUESS_CHAIN:
-            text = _try_decode(data, codec)
+                candidates.append((_plausibility(text) + 0.05, text,
+                                   f"{where}: {bad} undecodable byte sequence(s) in charset {charset!r}; "
+                                   "replaced with U+FFFD"))
+        for guess in _GUESS_CHAIN:
+            text = _try_decode(data, guess)
             if text is not None:
-                return text, f"{where}: content is not valid {charset}; decoded as {codec}"
+                candidates.append((_plausibility(text), text,
+                                   f"{where}: content is not valid {charset}; decoded as {guess}"))
+        if candidates:
+            _, text, problem = max(candidates, key=lambda c: c[0])
+            return text, problem
     first = chain[0].lstrip("@")
     codec = first if first not in ("cp50220", "eucjp-ms") else "utf-8"
     try:
@@ -202,6 +210,22 @@ def decode_bytes(data: bytes, charset: str | None, where: str = "body") -> tuple
         codec, text = "utf-8", data.decode("utf-8", "replace")
     what = f"charset {charset!r}" if charset else "undeclared charset"
     return text, f"{where}: undecodable bytes in {what}; decoded as {codec} with replacement characters"
+
+
+_KANA_RE = re.compile(r"[\u3040-\u30ff]")
+_ODD_RE = re.compile(r"[\uff61-\uff9f\ue000-\uf8ff]")
+
+
+def _plausibility(text: str) -> float:
+    """How much a decoding looks like real text: share of kana among non-ASCII characters, less
+    half-width katakana and private-use characters (the marks of a wrong Japanese codec), less
+    replacement characters (counted half as hard: a few are expected in damaged text)."""
+    sample = text[:4000]
+    bad = sample.count("\ufffd")
+    wide = sum(1 for ch in sample if ord(ch) > 0x7F) - bad
+    if wide <= 0:
+        return 1.0 - bad
+    return (len(_KANA_RE.findall(sample)) - 2 * len(_ODD_RE.findall(sample)) - 0.5 * bad) / wide
 
 
 def _try_decode(data: bytes, codec: str) -> str | None:
