@@ -538,3 +538,33 @@ def test_gateway_disk_full_answers_4xx_and_loses_nothing(tmp_path: Path, small_f
     assert [r["outcome"] for r in recs if r["outcome"] == "held"] == ["held", "held"]
     assert len(held_ids(state)) == 2
     assert not [p for p in (state / "held").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_replyguard_serve_recovers_at_start_and_audits(tmp_path: Path) -> None:
+    """The real `replyguard serve`: recovery before listening, then every outcome in the log."""
+    state = tmp_path / "var"
+    q = Quarantine(state / "held")
+    rolled = q.hold(RAW, ENV, VERDICT)
+    q.update(rolled, state="releasing", phase="connect")               # a release killed before DATA
+    (state / "held" / "20260101T000000-abcdef.eml").write_bytes(RAW)    # a hold killed before its commit
+    cfg = tmp_path / "gw.yaml"
+    cfg.write_text(f"state_dir: {state}\nlisteners:\n  - address: 127.0.0.1:0\n    tls: none\n")
+    proc = subprocess.Popen([REPLYGUARD, "serve", "--config", str(cfg)], env=env_with(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line.strip())
+            if "listening on" in line:
+                break
+        port = int(lines[-1].split("127.0.0.1:")[1].split()[0])
+        assert any("never completed" in ln for ln in lines), lines
+        assert any(f"{rolled}: release was interrupted before anything was sent" in ln for ln in lines), lines
+        assert "250 2.0.0 delivered to local maildir" in final_reply(swaks(port, "hello"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert Quarantine(state / "held").get(rolled).state == "held"
+    assert [r["outcome"] for r in audit.iter_records(state / "audit")] == ["release-rolled-back", "accepted"]
+    assert audit.verify(state / "audit").ok
