@@ -144,7 +144,7 @@ def _chain_for(label: str) -> tuple[tuple[str, ...], bool]:
         return _CHARSET_CHAINS[key.replace("-", "_")], True
     try:
         name = codecs.lookup(key).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
         return _GUESS_CHAIN, False
     return (name,), True
 
@@ -448,6 +448,13 @@ def decode_words(value: str | None, problems: list[str] | None = None, where: st
     return _WS_RE.sub(" ", text).strip()
 
 
+def _raw_header(msg: Message, name: str) -> str:
+    """First value of a header as str, raw 8-bit bytes decoded; "" when absent. (compat32's
+    `get` hands back a Header object, not a str, when the value has 8-bit bytes.)"""
+    key = name.lower()
+    return next((_raw_to_str(v) for k, v in msg.raw_items() if k.lower() == key), "")
+
+
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 
 
@@ -518,7 +525,7 @@ _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]
 
 
 def _part_text(part: Message, problems: list[str], where: str) -> str:
-    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+    cte = _raw_header(part, "Content-Transfer-Encoding").strip().lower()
     try:
         payload = part.get_payload(decode=True)
     except Exception as exc:  # noqa: BLE001 - decoder on hostile input; never crash
@@ -549,7 +556,7 @@ def _part_text(part: Message, problems: list[str], where: str) -> str:
 
 
 def _is_attachment(part: Message) -> bool:
-    disp = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    disp = _raw_header(part, "Content-Disposition").split(";")[0].strip().lower()
     return disp == "attachment"
 
 
@@ -599,7 +606,9 @@ def _repair_multipart(msg: Message, raw: bytes, problems: list[str]) -> Message:
     boundary = m.group(1).decode("ascii")
     if boundary.endswith("--"):
         boundary = boundary[:-2]
-    subtype = msg.get_content_subtype() or "mixed"
+    subtype = msg.get_content_subtype()
+    if not re.fullmatch(r"[a-z0-9.+-]{1,40}", subtype or ""):
+        subtype = "mixed"
     head = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode("ascii")
     repaired = email.message_from_bytes(head + body, policy=email.policy.compat32)
     if repaired.is_multipart():
@@ -1026,10 +1035,13 @@ def parse(raw: bytes) -> ParsedMessage:
         chosen = _choose(body_msg, problems)
     except Exception as exc:  # noqa: BLE001 - last line of defence: a bad mail is a problem, not a crash
         problems.append(f"MIME: unreadable structure ({exc.__class__.__name__}: {exc})")
-    if chosen is None and body_msg.get_content_maintype() == "text":
+    if chosen is None and body_msg.get_content_maintype() == "text" and not body_msg.is_multipart():
         # a single text part marked "attachment" is still the only thing the mail says
         problems.append("MIME: the only text part is marked as an attachment; read as the body")
-        chosen = (_part_text(body_msg, problems, "body"), False, body_msg.get_param("charset"))
+        try:
+            chosen = (_part_text(body_msg, problems, "body"), False, body_msg.get_param("charset"))
+        except Exception as exc:  # noqa: BLE001 - as above: a problem, not a crash
+            problems.append(f"MIME: unreadable body ({exc.__class__.__name__}: {exc})")
     text, is_html, charset = chosen if chosen else ("", False, None)
     if isinstance(charset, tuple):
         charset = charset[2]
@@ -1047,9 +1059,9 @@ def parse(raw: bytes) -> ParsedMessage:
     return ParsedMessage(
         raw=raw,
         headers=msg,
-        message_id=(_ids(_raw_to_str(msg.get("Message-ID", ""))) or (None,))[0],
-        in_reply_to=_ids(_raw_to_str(msg.get("In-Reply-To", ""))),
-        references=_ids(_raw_to_str(msg.get("References", ""))),
+        message_id=(_ids(_raw_header(msg, "Message-ID")) or (None,))[0],
+        in_reply_to=_ids(_raw_header(msg, "In-Reply-To")),
+        references=_ids(_raw_header(msg, "References")),
         subject=subject,
         from_=froms[0] if froms else None,
         to=_addresses(msg, "To", problems),

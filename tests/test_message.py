@@ -581,3 +581,19 @@ def test_lying_charset_label_is_guessed_and_reported(data, label, guessed):
     text, problem = decode_bytes(data, label)
     assert text == "日本語の本文です。"
     assert problem is not None and f"decoded as {guessed}" in problem
+
+
+_NASTY = [b"\x1b$B", b"\x0e", b"\x00", b"\xff\xfe", b"=?", b"?=", b"\x8e", b"--", b"\r\n", b"charset=shift_jis",
+          b"\r\nContent-Disposition: attachment\xff\r\n", b"\r\nContent-Transfer-Encoding: base64\xe3\r\n",
+          b"\r\nContent-Type: multipart/\xff\r\n", b"<blockquote>", b"</div>", b"> ", b"=?UTF-8?B?"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(FIXTURES.glob("*.eml"))),
+       st.lists(st.tuples(st.integers(0, 100_000), st.sampled_from(_NASTY)), min_size=1, max_size=8))
+def test_parse_never_raises_on_nasty_insertions(fixture: Path, edits: list[tuple[int, bytes]]) -> None:
+    raw = bytearray(fixture.read_bytes())
+    for pos, token in edits:
+        pos %= len(raw) + 1
+        raw[pos:pos] = token
+    parse(bytes(raw))
