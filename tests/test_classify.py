@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from proxy.inbound.classify import Classification, classify, classify_text, load_cues
 from proxy.message import parse
@@ -314,3 +316,10 @@ def test_bad_cue_file_names_the_cue(tmp_path: Path) -> None:
     bad.write_text("cues:\n  - {id: oops, kind: complaint, weight: 0.5, pattern: '(unclosed'}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="cue 'oops': bad pattern"):
         load_cues(bad)
+
+
+@given(st.text(max_size=300), st.text(max_size=40))
+def test_classify_never_raises(body: str, subject: str) -> None:
+    result = classify_text(body, subject)
+    assert result.category in ("complaint", "question", "other")
+    assert 0.0 <= result.score <= 1.0

@@ -140,7 +140,9 @@ def _prefilter(specs: tuple[_CueSpec, ...]) -> Callable[[str], set[int] | None]:
     matcher.Compile()
 
     def possible(text: str) -> set[int]:
-        return always | {index[i] for i in (matcher.Match(text) or ())}
+        # RE2 wants valid UTF-8; a lone surrogate (broken input) becomes "?" for this scan only
+        safe = text.encode("utf-8", "replace").decode("utf-8")
+        return always | {index[i] for i in (matcher.Match(safe) or ())}
 
     return possible
 
