@@ -344,6 +344,9 @@ def decider(info, message):   # stands in for the policy engine: the subject say
         return Verdict(Action.ACCEPT, (), ('quote-altered',), 'test-policy', delay_seconds=float(sys.argv[2]))
     return Verdict(Action.ACCEPT, (), ('quote-altered',), 'test-policy')
 
+if len(sys.argv) > 4:          # the real policy engine instead of the stand-in
+    from proxy.policy.reload import gateway_engine
+    decider = gateway_engine(sys.argv[4], cfg.state_dir)[0].decide
 auditor = open_log(cfg.state_dir, cfg.audit, reserve_bytes=int(sys.argv[3]))
 holder = GatewayHolder(from_config(cfg, auditor))
 for line in asyncio.run(holder.releaser.recover()):
@@ -369,12 +372,15 @@ class GatewayProcess:
     """replyguard's submission door in its own process (so it can be SIGKILLed)."""
 
     def __init__(self, tmp: Path, state: Path, sink_port: int | None, *, delay: float = 2.0,
-                 interval: float = 0.2, reserve: int = 1024 * 1024, crash_at: str | None = None):
+                 interval: float = 0.2, reserve: int = 1024 * 1024, crash_at: str | None = None,
+                 policy: Path | None = None):
         self.cfg = tmp / "gateway.yaml"
         up = f"upstream:\n  host: 127.0.0.1\n  port: {sink_port}\n  tls: none\n  auth: none\n" if sink_port else ""
         self.cfg.write_text(f"state_dir: {state}\nlisteners:\n  - address: 127.0.0.1:0\n    tls: none\n"
                             f"hold:\n  interval: {interval}\n{up}")
         self.args = [PYTHON, "-c", GATEWAY_DRIVER, str(self.cfg), str(delay), str(reserve)]
+        if policy is not None:
+            self.args.append(str(policy))
         self.crash_at = crash_at
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0

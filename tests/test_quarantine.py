@@ -401,3 +401,41 @@ def test_e2e_delay_send_goes_out_unless_called_back_by_mail(tmp_path: Path, sink
 
 def held_ids(state: Path) -> list[str]:
     return [h.id for h in Quarantine(state / "held").all()]
+
+
+def test_e2e_with_the_policy_engine_hold_and_delay(tmp_path: Path, sink: Sink) -> None:
+    """The real engine decides: an unsigned reply is held, a signed one waits `delay:` then goes."""
+    from test_faults import GatewayProcess, final_reply, hold_id_in, swaks
+
+    root = Path(__file__).resolve().parent.parent
+    policy = tmp_path / "policy.yaml"
+    text = (root / "policies" / "examples" / "en-warn.yaml").read_text()
+    text = text.replace("mode: enforce\n", "mode: enforce\ndelay: 1s\n")
+    text = text.replace("  - id: signature-missing\n    action: warn", "  - id: signature-missing\n    action: hold")
+    policy.write_text(text)
+    state = tmp_path / "var"
+    unsigned, signed = tmp_path / "unsigned.eml", tmp_path / "signed.eml"
+    head = (b"From: Taro Sato <sato@support.example>\r\nTo: tanaka@customer.example\r\n"
+            b"Subject: Re: your order\r\nMessage-ID: <%s@support.example>\r\n\r\nDear Mr. Tanaka,\r\n\r\n"
+            b"your order ships today.\r\n")
+    unsigned.write_bytes(head % b"u1")
+    signed.write_bytes(head % b"s1" + b"\r\n-- \r\nTaro Sato\r\nExample Support Team\r\n")
+    gw = GatewayProcess(tmp_path, state, sink.port, interval=0.1, policy=policy).start()
+    try:
+        held = final_reply(swaks(gw.port, "", data=unsigned))
+        assert "250 2.0.0 held for review: signature-missing" in held, held
+        later = final_reply(swaks(gw.port, "", data=signed))
+        assert "will be sent in 1 s" in later, later
+        assert sink.messages == []
+        got = sink.wait_for(1, timeout=10)
+        assert len(got) == 1 and b"<s1@support.example>" in got[0].content
+        r = run("held", "release", hold_id_in(held), "--config", str(gw.cfg))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert len(sink.messages) == 2
+    finally:
+        gw.stop()
+    recs = list(audit.iter_records(state / "audit"))
+    assert [r["outcome"] for r in recs] == ["held", "delayed", "released-delayed", "released"]
+    assert recs[0]["findings"][0]["rule"] == "signature-missing"
+    assert recs[0]["policy_version"] and "other-customer-data" in recs[0]["rules_run"]  # no original: quote rules skip
+    assert audit.verify(state / "audit").ok
