@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -105,10 +106,14 @@ class _Server(ThreadingHTTPServer):
 
 
 class DemoWebmail:
-    """The server as a context manager: `with DemoWebmail() as mail: mail.url, mail.records`."""
+    """The server as a context manager: `with DemoWebmail() as mail: mail.url, mail.records`.
+    With `tls` (a server SSLContext) it speaks HTTPS, as the real APIs do."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, port: int = 0, tls: ssl.SSLContext | None = None):
         self.server = _Server(port)
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, name="demo-webmail", daemon=True)
 
     @property
@@ -117,7 +122,7 @@ class DemoWebmail:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def records(self) -> list[Recorded]:

@@ -51,9 +51,9 @@ def jmap(subject_changed: bool) -> tuple[str, bytes, str]:
     return "/jmap/api/", json.dumps(request, ensure_ascii=False).encode(), "application/json"
 
 
-def post(gw: Gateway, server: DemoWebmail, shape: tuple[str, bytes, str]) -> httpx.Response:
+def post(gw: Gateway, server: DemoWebmail, shape: tuple[str, bytes, str], verify: bool | str = True) -> httpx.Response:
     path, body, ctype = shape
-    with httpx.Client(proxy=gw.proxy, trust_env=False, timeout=30) as client:
+    with httpx.Client(proxy=gw.proxy, trust_env=False, timeout=30, verify=verify) as client:
         return client.post(server.url + path, content=body, headers={"Content-Type": ctype})
 
 
@@ -149,3 +149,24 @@ def test_a_draft_saved_then_sent_by_id_is_judged(gateway: Gateway, save, send_pa
         assert not reached
     else:
         assert response.status_code in (200, 202) and reached
+
+
+@pytest.mark.parametrize("api", SHAPES)
+def test_https_api_host_is_intercepted_with_replyguards_own_ca(gateway: Gateway, api: str) -> None:
+    shape = SHAPES[api](subject_changed=True)
+    response = post(gateway, gateway.api_tls, shape, verify=str(gateway.ca_cert))   # trusts only replyguard's CA
+    assert "[subject-changed]" in refusal_text(api, response)
+    assert not arrived(gateway.api_tls, shape[1])
+    clean = SHAPES[api](subject_changed=False)
+    assert post(gateway, gateway.api_tls, clean, verify=str(gateway.ca_cert)).status_code in (200, 202)
+    assert arrived(gateway.api_tls, clean[1])
+
+
+def test_https_to_other_hosts_is_tunnelled_untouched(gateway: Gateway) -> None:
+    shape = jmap(subject_changed=True)
+    # trusting only the server's own certificate: this works only if the proxy does not intercept
+    response = post(gateway, gateway.other_tls, shape, verify=str(gateway.server_cert))
+    assert response.status_code == 200 and "x-replyguard" not in response.headers
+    assert arrived(gateway.other_tls, shape[1])
+    with pytest.raises(httpx.ConnectError):          # and replyguard's CA did not sign what it saw
+        post(gateway, gateway.other_tls, shape, verify=str(gateway.ca_cert))
