@@ -21,7 +21,8 @@ from proxy import tlscert
 from proxy.cli import DEFAULT_STATE_DIR, UsageError
 from proxy.decision import Auditor, Decider, Holder
 from proxy.smtp.accounts import UsersFile
-from proxy.smtp.submission import Gateway, SubmissionHandler, accept_all
+from proxy.policy.reload import PolicyWatcher, gateway_engine, watch_policy
+from proxy.smtp.submission import Gateway, SubmissionHandler
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -71,21 +72,28 @@ def cert_paths(cfg: configmod.GatewayConfig) -> tuple[Path, Path]:
     return Path(cfg.tls.cert_file or default_cert), Path(cfg.tls.key_file or default_key)
 
 
-def build_decision_parts(cfg: configmod.GatewayConfig) -> tuple[Decider, Holder | None, Auditor | None]:
-    """Decider, hold queue and audit log for the door.
+def build_decision_parts(cfg: configmod.GatewayConfig) -> tuple[Decider, PolicyWatcher, Holder | None, Auditor | None]:
+    """Policy engine (with its reload watcher), hold queue and audit log for the door.
 
-    The hold queue and the compliance log share the state dir with `replyguard held …`;
-    until the policy engine is wired in here, the decider accepts everything.
+    The engine reads originals and customers from the state dir's store, which
+    `replyguard store add`, `customers import` and the inbound door fill. The hold queue
+    and the compliance log share the state dir with `replyguard held …`. A policy that
+    does not load stops the start with its file:line:column errors.
     """
     from proxy.audit import open_log
+    from proxy.policy.loader import PolicyError
     from proxy.release import GatewayHolder, from_config
 
+    try:
+        engine, watcher = gateway_engine(cfg.policy, cfg.state_dir)
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from None
     try:
         auditor = open_log(cfg.state_dir, cfg.audit)
         holder = GatewayHolder(from_config(cfg, auditor))
     except OSError as exc:
         raise UsageError(f"cannot open the compliance log / hold queue: {exc}") from None
-    return accept_all, holder, auditor
+    return engine, watcher, holder, auditor
 
 
 def run_certs(args: argparse.Namespace) -> int:
@@ -127,7 +135,7 @@ def run_serve(args: argparse.Namespace) -> int:
             server_tls = tlscert.server_context(cert, key)
         except (OSError, ValueError) as exc:
             raise UsageError(f"TLS certificate: {exc}") from None
-    decider, holder, auditor = build_decision_parts(cfg)
+    decider, watcher, holder, auditor = build_decision_parts(cfg)
     recover = getattr(holder, "releaser", None)
     if recover is not None:  # finish or roll back what a killed predecessor left in held/
         for line in asyncio.run(recover.recover()):
@@ -137,12 +145,13 @@ def run_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot start: {exc}") from None
     try:
-        return asyncio.run(_serve(cfg, handler, server_tls))
+        return asyncio.run(_serve(cfg, handler, server_tls, watcher))
     except OSError as exc:
         raise UsageError(f"cannot listen: {exc}") from None
 
 
-async def _serve(cfg: configmod.GatewayConfig, handler: SubmissionHandler, server_tls) -> int:
+async def _serve(cfg: configmod.GatewayConfig, handler: SubmissionHandler, server_tls,
+                 watcher: PolicyWatcher) -> int:
     gateway = Gateway(cfg, handler, server_tls=server_tls)
     addresses = await gateway.start()
     for lst, (host, port) in zip(cfg.listeners, addresses):
@@ -158,10 +167,12 @@ async def _serve(cfg: configmod.GatewayConfig, handler: SubmissionHandler, serve
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     periodic = getattr(handler.holder, "periodic", None)  # delay-send release, escalation
-    task = asyncio.create_task(periodic(cfg.hold.interval, stop)) if periodic is not None else None
+    tasks = [asyncio.create_task(watch_policy(watcher, stop=stop))]  # SIGHUP and file changes
+    if periodic is not None:
+        tasks.append(asyncio.create_task(periodic(cfg.hold.interval, stop)))
+    print(f"replyguard: policy {cfg.policy} (version {watcher.engine.policy.version})", flush=True)
     await stop.wait()
-    if task is not None:
-        await task
+    await asyncio.gather(*tasks)
     print("replyguard: shutting down, finishing transactions in flight", flush=True)
     await gateway.stop()
     return 0
