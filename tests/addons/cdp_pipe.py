@@ -21,10 +21,23 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-dev-shm-usage", "--remote-debugging-pipe", "--window-size=1000,1400"]
 
 
+def spki_hash(cert_pem: bytes) -> str:
+    """base64(sha256(SubjectPublicKeyInfo)): how Chromium's command line names a trusted key —
+    the test's stand-in for installing replyguard's CA in the browser (certs/mitmproxy.md)."""
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    spki = x509.load_pem_x509_certificate(cert_pem).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
 class Browser:
     """Headless Chromium with its traffic sent through `proxy` (loopback included)."""
 
-    def __init__(self, proxy: str, profile: Path):
+    def __init__(self, proxy: str, profile: Path, trusted_spki: tuple[str, ...] = ()):
         to_chrome_r, self._to_chrome = os.pipe()
         self._from_chrome, from_chrome_w = os.pipe()
 
@@ -34,7 +47,9 @@ class Browser:
 
         self.proc = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--proxy-server={proxy}",
-             "--proxy-bypass-list=<-loopback>", "about:blank"],
+             "--proxy-bypass-list=<-loopback>",
+             *([f"--ignore-certificate-errors-spki-list={','.join(trusted_spki)}"] if trusted_spki else []),
+             "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=wire_fds, close_fds=False)
         os.close(to_chrome_r)
@@ -87,13 +102,13 @@ class Browser:
 class Page:
     """One tab: evaluate JavaScript, type, click where a real user would, take screenshots."""
 
-    def __init__(self, browser: Browser, url: str):
+    def __init__(self, browser: Browser, url: str, timeout: float = 20):
         self.browser = browser
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.call("Page.enable")
         self.call("Page.navigate", {"url": url})
-        self.wait_for("document.readyState === 'complete' && !!document.getElementById('send')")
+        self.wait_for("document.readyState === 'complete' && !!document.getElementById('send')", timeout)
 
     def call(self, method: str, params: dict | None = None) -> dict:
         return self.browser.send(method, params, self.session)

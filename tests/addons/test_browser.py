@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 
 from addon_gateway import FAILED, Gateway
-from cdp_pipe import CHROMIUM, Browser, Page
+from cdp_pipe import CHROMIUM, Browser, Page, spki_hash
 
 @pytest.fixture
 def page(gateway: Gateway, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
@@ -66,3 +66,34 @@ def test_unchanged_reply_is_sent(page: Page, gateway: Gateway) -> None:
                             " && document.getElementById('status').className")
     assert outcome == "sent", page.js("document.getElementById('status').innerText")
     assert "Re: 食洗機の洗剤について" in sent_subjects(gateway)
+
+
+def test_over_https_with_replyguards_ca_the_refusal_is_visible(gateway: Gateway, tmp_path: Path,
+                                                               request: pytest.FixtureRequest) -> None:
+    """The webmail over HTTPS: Chromium trusts only replyguard's CA for it, as after installing it."""
+    browser = Browser(gateway.proxy, tmp_path / "profile", (spki_hash(gateway.ca_cert.read_bytes()),))
+    try:
+        tab = Page(browser, gateway.api_tls.url + "/")
+        try:
+            tab.type_into("input[name=subject]", "Re: お問い合わせの件")
+            tab.click("#send")
+            outcome = tab.wait_for("['refused', 'sent'].includes(document.getElementById('status').className)"
+                                   " && document.getElementById('status').className")
+            assert outcome == "refused"
+            assert "[subject-changed]" in tab.js("document.getElementById('status').innerText")
+            assert tab.js("location.protocol") == "https:"
+        except Exception:
+            print(f"screenshot of the failing page: {tab.screenshot(artifacts(tmp_path) / f'{request.node.name}.png')}")
+            raise
+    finally:
+        browser.close()
+
+
+def test_over_https_without_replyguards_ca_the_browser_refuses_the_proxy(gateway: Gateway, tmp_path: Path) -> None:
+    """The other half: the API host really is intercepted, so an untrusted CA stops the page."""
+    browser = Browser(gateway.proxy, tmp_path / "profile")
+    try:
+        with pytest.raises(TimeoutError):
+            Page(browser, gateway.api_tls.url + "/", timeout=5)
+    finally:
+        browser.close()
