@@ -285,12 +285,13 @@ class Quarantine:
         return done
 
     def due(self, now: datetime | None = None) -> list[Held]:
-        """Delay-send messages whose time has come."""
+        """Delay-send messages whose time has come (and whose retry back-off, if any, is over)."""
         now = now or self.clock()
         return [
             h for h in self.all()
             if h.state == HELD and h.meta.get("reason") == "delay" and h.meta.get("release_at")
             and parse_iso(h.meta["release_at"]) <= now
+            and not (h.meta.get("retry_at") and parse_iso(h.meta["retry_at"]) > now)
         ]
 
     def overdue(self, age: timedelta, now: datetime | None = None) -> list[Held]:

@@ -246,11 +246,15 @@ class Releaser:
         crash_point("release:after-answer")
         reply = f"{answer.code} {answer.message}".strip()
         if not answer.ok:
-            meta = self.q.update(hold_id, state=HELD, phase=None, last_error=reply,
-                                 event=f"release failed: {reply}")
+            # Delay-send retries back off (30 s, 1, 2, 4 … min, at most 15) so an upstream
+            # outage does not write a failure record every interval for every due message.
+            failures = int(held.meta.get("failures") or 0) + 1
+            retry_at = iso(self.clock() + timedelta(seconds=min(900, 30 * 2 ** (failures - 1))))
+            meta = self.q.update(hold_id, state=HELD, phase=None, last_error=reply, failures=failures,
+                                 retry_at=retry_at, event=f"release failed: {reply}")
             self._audit(Held(hold_id, meta, held.eml), "release-failed", reply, operator,
                         via=self.delivery.description)
-            return Result(hold_id, False, "release-failed", f"not released, still held: {self.delivery.description} answered {reply}")
+            return Result(hold_id, False, "release-failed", f"{hold_id}: not released, still held: {self.delivery.description} answered {reply}")
         meta = self.q.update(hold_id, state=RELEASED, phase=None, upstream_reply=reply, event=f"released: {reply}")
         crash_point("release:after-record")
         outcome = "released-delayed" if meta.get("reason") == "delay" else "released"
@@ -283,7 +287,7 @@ class Releaser:
                                  event=f"refusal notice failed: {reply}")
             self._audit(Held(hold_id, meta, held.eml), "refuse-failed", reply, operator, reason=reason)
             return Result(hold_id, False, "refuse-failed",
-                          f"not refused, still held: the notice to {sender} failed: {reply}")
+                          f"{hold_id}: not refused, still held: the notice to {sender} failed: {reply}")
         meta = self.q.update(hold_id, state=REFUSED, phase=None, notice_reply=reply, event="refused")
         self._finish(Held(hold_id, meta, held.eml), "refused", reply, operator, reason=reason, notified=sender)
         return Result(hold_id, True, "refused", f"refused {hold_id}; {sender or 'nobody'} notified ({reply})")

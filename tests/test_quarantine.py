@@ -245,6 +245,21 @@ def test_cli_release_due_sends_only_due_mail(state: Path, sink: Sink) -> None:
     assert rec["operator"] == "replyguard:delay"
 
 
+def test_release_due_backs_off_while_upstream_fails(state: Path, sink: Sink) -> None:
+    due = hold(state, DELAY, clock=lambda: past_clock(1))
+    sink.behaviour.data_reply = "451 4.3.0 try later"
+    r = run("held", "release-due", "--state-dir", str(state), *up(sink))
+    assert r.returncode == 1 and due in r.stdout
+    meta = Quarantine(state / "held").get(due).meta
+    assert meta["failures"] == 1 and meta["retry_at"] > meta["release_at"]
+    r = run("held", "release-due", "--state-dir", str(state), *up(sink))
+    assert "nothing due" in r.stdout             # backing off: no second attempt, no second record
+    assert len(records(state, outcome="release-failed")) == 1
+    sink.behaviour.data_reply = None
+    r = run("held", "release", due, "--state-dir", str(state), *up(sink))   # an operator need not wait
+    assert r.returncode == 0 and len(sink.messages) == 1
+
+
 def test_cli_release_without_upstream_goes_to_outbox_once(state: Path) -> None:
     hid = hold(state)
     r = run("held", "release", hid, "--state-dir", str(state))
