@@ -248,7 +248,8 @@ class HoldConfig:
 @dataclass
 class GatewayConfig:
     state_dir: PathStr = "var"
-    policy: PathStr = "policies/default.yaml"
+    policy: PathStr = ""
+    """Policy file; empty = the shipped policies/default.yaml (found beside the package, not the cwd)."""
     listeners: list[ListenerConfig] = field(default_factory=lambda: [ListenerConfig()])
     upstream: UpstreamConfig | None = None
     """None: the embedded default, accepted mail goes to <state_dir>/outbox/ (maildir)."""

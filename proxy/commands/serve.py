@@ -21,7 +21,7 @@ from proxy import tlscert
 from proxy.cli import DEFAULT_STATE_DIR, UsageError
 from proxy.decision import Auditor, Decider, Holder
 from proxy.smtp.accounts import UsersFile
-from proxy.policy.reload import PolicyWatcher, gateway_engine, watch_policy
+from proxy.policy.reload import DEFAULT_POLICY, PolicyWatcher, gateway_engine, watch_policy
 from proxy.smtp.submission import Gateway, SubmissionHandler
 
 
@@ -85,7 +85,7 @@ def build_decision_parts(cfg: configmod.GatewayConfig) -> tuple[Decider, PolicyW
     from proxy.release import GatewayHolder, from_config
 
     try:
-        engine, watcher = gateway_engine(cfg.policy, cfg.state_dir)
+        engine, watcher = gateway_engine(cfg.policy or DEFAULT_POLICY, cfg.state_dir)
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
     try:
@@ -170,7 +170,8 @@ async def _serve(cfg: configmod.GatewayConfig, handler: SubmissionHandler, serve
     tasks = [asyncio.create_task(watch_policy(watcher, stop=stop))]  # SIGHUP and file changes
     if periodic is not None:
         tasks.append(asyncio.create_task(periodic(cfg.hold.interval, stop)))
-    print(f"replyguard: policy {cfg.policy} (version {watcher.engine.policy.version})", flush=True)
+    policy = watcher.engine.policy
+    print(f"replyguard: policy {policy.path} (version {policy.version})", flush=True)
     await stop.wait()
     await asyncio.gather(*tasks)
     print("replyguard: shutting down, finishing transactions in flight", flush=True)

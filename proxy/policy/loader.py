@@ -46,11 +46,14 @@ HONORIFICS = DEFAULT_HONORIFICS  # one list, owned by the customer index that ma
 SETTINGS_DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "subject-changed": {"reply_prefixes": REPLY_PREFIXES, "forward_prefixes": FORWARD_PREFIXES, "allowed_tags": ()},
     "quote-altered": {},
-    "signature-missing": {"required_lines": ()},
+    "signature-missing": {"required_lines": (), "applies_to": "replies"},
     "other-customer-data": {"honorifics": HONORIFICS},
     "apology-missing": {"phrases": APOLOGY_PHRASES},
 }
 REGEX_SETTINGS = frozenset({"allowed_tags"})
+APPLIES_TO = ("replies", "all")
+"""signature-missing: `replies` checks only mail that answers something (In-Reply-To,
+References or a quote); `all` checks every outgoing mail, new ones included."""
 
 _TOP_KEYS = ("version", "language", "mode", "delay", "no_original", "groups", "customers", "rules")
 _RULE_KEYS = ("id", "action", "mode", "message", "metadata", "groups", "settings")
@@ -469,7 +472,12 @@ class _Compiler:
             merged[key + "_re"] = tuple(compile_pattern(p) for p in merged[key])
         return MappingProxyType(merged)
 
-    def setting(self, node: yaml.Node, rule_id: str, key: str) -> tuple[str, ...]:
+    def setting(self, node: yaml.Node, rule_id: str, key: str) -> tuple[str, ...] | str:
+        if key == "applies_to":
+            if not isinstance(node, yaml.ScalarNode) or node.value not in APPLIES_TO:
+                self.error(node, f"applies_to must be one of: {', '.join(APPLIES_TO)}")
+                return "replies"
+            return node.value
         if rule_id == "apology-missing" and key == "phrases" and isinstance(node, yaml.MappingNode):
             # Phrases may be grouped by language for readability; the rule gets them all.
             items: list[tuple[yaml.Node, str]] = []

@@ -47,7 +47,7 @@ def test_values_sizes_durations_and_paths(tmp_path):
 def test_defaults_are_the_embedded_gateway():
     cfg = config.loads("", "gw.yaml")
     assert cfg.upstream is None and cfg.listeners[0].address == "127.0.0.1:10587"
-    assert cfg.listeners[0].tls == "starttls" and cfg.policy == "policies/default.yaml"
+    assert cfg.listeners[0].tls == "starttls" and cfg.policy == ""  # the shipped default policy
 
 
 def test_flags_override_the_file():

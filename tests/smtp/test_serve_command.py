@@ -17,7 +17,7 @@ import pytest
 from smtp_sinks import ServeProcess, Sink, SinkBehaviour
 
 ROOT = Path(__file__).resolve().parents[2]
-MSG = b"From: agent@example.com\r\nTo: c@example.jp\r\nSubject: Re: hi\r\n\r\nhello\r\n"
+MSG = b"From: agent@example.com\r\nTo: c@example.jp\r\nSubject: Re: hi\r\n\r\nhello\r\n\r\n-- \r\nagent\r\n"
 
 
 Serve = ServeProcess

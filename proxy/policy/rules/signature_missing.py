@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 from proxy.message import ParsedMessage, normalize
 from proxy.policy.model import Context, Hit
+from proxy.policy.rules.subject_changed import has_reply_prefix
 
 ID = "signature-missing"
 DESCRIPTION = "The reply's own text has no signature block with the sender's name and the required lines."
@@ -128,7 +129,15 @@ def signature_blocks(message: ParsedMessage) -> list[str]:
     return blocks
 
 
+def is_reply(message: ParsedMessage) -> bool:
+    """Does the mail answer something? Threading headers, a reply prefix or a quote say so."""
+    return bool(message.in_reply_to or message.references or message.quotes
+                or has_reply_prefix(message.subject))
+
+
 def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any]) -> list[Hit]:
+    if settings.get("applies_to", "replies") == "replies" and not is_reply(message):
+        return []   # a new mail (a test, a notice) is not a reply; `applies_to: all` checks it too
     name = sender_name(message)
     required = [str(r) for r in (settings.get("required_lines") or REQUIRED_LINES) if str(r).strip()]
     blocks = signature_blocks(message)

@@ -81,6 +81,11 @@ def _strip_tags(text: str, tags: list[Any]) -> str:
 
 
 # What clients show for a mail without a subject; the same as none.
+def has_reply_prefix(subject: str, prefixes: Iterable[str] = REPLY_PREFIXES) -> bool:
+    """Does the subject start with a reply prefix ("Re:", "返信:", "AW:", …)?"""
+    return _prefix_pattern(prefixes).match(unicodedata.normalize("NFKC", subject)) is not None
+
+
 NO_SUBJECT = frozenset({"(nosubject)", "nosubject", "(件名なし)", "件名なし", "(無題)", "無題", "(なし)"})
 
 
