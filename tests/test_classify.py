@@ -69,6 +69,9 @@ COMPLAINTS_EN = [
     "This is the third time I'm writing and I still have no answer.",
     "I have been waiting for three weeks and still no update. This is ridiculous.",
     "The fan doesn't turn on at all. What a waste of money.",
+    # a billing error on our side owes an apology first, however politely it asks
+    # (labelling guideline: tests/fixtures/classify/eval.yaml)
+    "I was charged twice for invoice INV-1 this month. Could you check whether the second charge will be reversed?",
 ]
 # A problem reported without a question is a (mild) complaint: the agent apologises for it.
 PROBLEM_REPORTS = [
@@ -115,7 +118,6 @@ QUESTIONS_EN = [
     "Is there a discount for students?",
     "Please let me know when the item will be back in stock.",
     "How long does delivery to Osaka take?",
-    "I was charged twice for invoice INV-1 this month. Could you check whether the second charge will be reversed?",
     "Which filter should I buy for the HM-300?",
     "I'd like to know if you deliver on Sundays.",
     "Please send me the manual for the HM-300.",
