@@ -394,8 +394,10 @@ class CustomerIndex:
                     if cand in COMMON_NOUNS_WITH_HONORIFIC or prev in "おご御":
                         break
                     # "大前田様" is not 前田: a kanji right before means a longer name, unless it
-                    # is itself an honorific ("お客様前田様") or a name particle such as 々.
-                    if _IDEOGRAPH_RE.match(prev) and not any(low.startswith(s, b - len(s)) for s in suffixes):
+                    # is itself an honorific ("お客様前田様") or ends a word that no name
+                    # continues ("先日青木様", "担当青木様", "20日青木様").
+                    if (_IDEOGRAPH_RE.match(prev) and not any(low.startswith(s, b - len(s)) for s in suffixes)
+                            and not _ends_word_before_name(low, b)):
                         continue
                     yield Match("surname", cand, disp[b:h + _hon_len(low, h, suffixes)], b, _owners(value))
                     break
@@ -411,6 +413,38 @@ class CustomerIndex:
                 value = self._surnames.get(word)
                 if value is not None:
                     yield Match("surname", word, disp[m.start():m.end()], m.start(), _owners(value))
+
+
+# Kanji words that are written right before a name without a space or particle and are never
+# the first part of one: time words ("先日青木様にお送りした"), the writer's side and roles
+# ("弊社青木", "担当青木様"). Words of two kanji or more only: a single kanji such as 日, 先 or 社
+# may just as well be part of a longer surname ("大前田", "先崎") or of a company ("株式会社青木様").
+WORDS_BEFORE_NAME = frozenset({
+    "本日", "今日", "昨日", "一昨日", "明日", "明後日", "先日", "後日", "前日", "翌日", "当日", "同日",
+    "毎日", "連日", "終日", "平日", "休日", "祝日", "週末", "曜日", "先週", "今週", "来週", "翌週", "毎週",
+    "先月", "今月", "来月", "翌月", "毎月", "昨年", "今年", "来年", "翌年", "毎年", "年度", "今朝", "昨夜",
+    "今夜", "今晩", "午前", "午後", "先程", "先刻", "先般", "過日", "今回", "前回", "次回", "毎回", "初回",
+    "今度", "以前", "以降", "以後", "直前", "直後", "至急", "早急", "従前", "再度",
+    "担当", "担当者", "弊社", "当社", "御社", "貴社", "弊店", "当店", "弊所", "当方", "弊方", "窓口",
+    "係員", "上司", "部長", "課長", "係長", "主任", "店長", "室長", "所長", "代表", "責任者", "同僚",
+    "宛先", "件名", "皆様", "各位",
+})
+# Counters after a number: "11月20日青木様", "3回青木様に".
+_COUNTERS = frozenset("日月年時分回件度週")
+_MAX_WORD_BEFORE_NAME = max(map(len, WORDS_BEFORE_NAME))
+
+
+def _ends_word_before_name(low: str, b: int) -> bool:
+    """Does the kanji run ending at `b` end with a word that is never part of a name?"""
+    for n in range(1, min(_MAX_WORD_BEFORE_NAME, b) + 1):
+        word = low[b - n:b]
+        if not _IDEOGRAPH_RE.match(word[0]):
+            break
+        if word in WORDS_BEFORE_NAME:
+            return True
+        if n == 1 and word in _COUNTERS and b > 1 and low[b - 2].isdigit():
+            return True
+    return False
 
 
 # ---- honorific helpers (module level so compiled patterns are cached per honorific list) ----

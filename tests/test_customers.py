@@ -98,6 +98,13 @@ def test_fold_keeps_case_and_collapses_space() -> None:
     ("Mr. and Mrs. Grant", [("surname", "Mrs. Grant")]),
     ("青木ヶ原 森田屋 前田町 大前田様 Granted Mr. Grantham", []),
     ("お客様前田様", [("surname", "前田様")]),
+    # a time word or the writer's side right before the surname is not part of a longer name
+    ("先日青木　様", [("surname", "青木 様")]),
+    ("本日前田様、昨日森田さん、今回前田様、担当前田様", [("surname", "前田様"), ("surname", "森田さん"),
+                                              ("surname", "前田様"), ("surname", "前田様")]),
+    ("弊社森田が、11月20日前田様より", [("surname", "前田様")]),
+    # …but a company or an unknown longer surname still is
+    ("株式会社前田様 前田運輸様 大前田様 先前田様 日前田様", []),
     ("彩花さん Emma 俊介様", []),
     # a short name must not be the start of a longer one
     ("林 太様", [("name", "林 太")]),

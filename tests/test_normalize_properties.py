@@ -4,7 +4,8 @@ What must never fire: re-wrapping a quote at other points, trimming whole lines 
 sending it in another charset than the original (ISO-2022-JP / Shift_JIS original, UTF-8 reply:
 the wave dash 〜/～ and full-width forms differ at the byte and code-point level).
 What must always fire: one character of a quoted line replaced by one whose comparison form
-differs. Every original line starts with a unique tag (#k#) so that "the changed line happens to
+differs; one word deleted anywhere in a quoted passage but at its very end — inside a line or where
+the quote's lines break, re-wrapped or not (only whole lines may be trimmed). Every original line starts with a unique tag (#k#) so that "the changed line happens to
 occur elsewhere in the original" cannot make the property vacuous; see the docstrings.
 """
 from __future__ import annotations
@@ -100,6 +101,42 @@ def test_changing_one_character_always_fires(data: st.DataObject) -> None:
     ok, evidence = quote_matches("\n".join(quote_lines), original)
     assert not ok
     assert evidence == changed.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_deleting_a_word_inside_a_passage_always_fires(data: st.DataObject) -> None:
+    """A word (not a line's tag) deleted from a trimmed quote, which is then re-wrapped: fires,
+    wherever the word was — in the middle of a line, first or last on it, or right where the
+    agent's lines break. Only the last word of the last quoted line may go (quoting part of a
+    sentence); the unique tags keep the shortened line from occurring elsewhere."""
+    lines = data.draw(originals())
+    original = "\n".join(lines)
+    quote_lines = data.draw(trimmed_quotes(lines))
+    target = data.draw(st.integers(0, len(quote_lines) - 1))
+    tag_end = quote_lines[target].index("#", 1) + 1
+    tag, words_ = quote_lines[target][:tag_end], quote_lines[target][tag_end:].split(" ")
+    last = len(words_) - 1 if target < len(quote_lines) - 1 else len(words_) - 2
+    assume(last >= 0)
+    k = data.draw(st.integers(0, last))
+    shortened = tag + " ".join(words_[:k] + words_[k + 1:])
+    if target == len(quote_lines) - 1:   # "AA AA" minus its first word is "AA AA" minus its last
+        assume(not normalize(quote_lines[target]).startswith(normalize(shortened)))
+    quote_lines = quote_lines[:target] + [shortened] + quote_lines[target + 1:]
+    cuts = data.draw(st.lists(st.integers(0, 10_000), max_size=8))
+    joiner = data.draw(st.sampled_from(["", " "]))
+    # re-wrapping puts no blank line in (a blank quoted line ends the passage: trimming may follow)
+    pieces = [p for line in quote_lines for p in rewrap(line, cuts, joiner).split("\n") if p.strip()]
+    assert not quote_matches("\n".join(pieces), original)[0]
+
+
+def test_deleting_a_word_at_a_line_break_fires() -> None:
+    original = "I ordered a rice cooker on November 9 and it still has not\narrived. This is unacceptable.\n"
+    assert quote_matches("it still has\narrived. This is unacceptable.", original) == (
+        False, "arrived. This is unacceptable.")
+    assert quote_matches("it still has not\narrived. This is unacceptable.", original) == (True, None)
+    assert quote_matches("it still\nhas not arrived.", original) == (True, None)          # re-wrapped
+    assert quote_matches("it still has not\nThis is unacceptable.", original)[0] is False  # "arrived." cut
 
 
 def _eml(body: bytes, charset: str, cte: str) -> bytes:

@@ -3,7 +3,11 @@
 Why: a quote is evidence of what the customer said. An agent who "fixes" a quoted quantity
 (2個 → 3個) or model number (AC-2210 → AC-2201) puts words in the customer's mouth, and the
 customer sees it. Trimming is fine — quoting only the relevant lines is good practice — so
-each quoted line must occur in the original, not the quote as a whole.
+each quoted line must occur in the original, not the quote as a whole. But only whole lines may
+go: within one passage (no blank quoted line or elision mark between them) each quoted line must
+continue the previous one in the original, or follow it across a gap of whole original lines —
+so "it still has" / "arrived." quoting "it still has not" / "arrived." fires, although each line
+alone is in the original (`proxy.message.QuoteIndex`).
 
 What counts as "the same": the comparison form of `proxy.message.normalize` (NFKC, dash and
 tilde variants folded — ISO-2022-JP and CP932 map 〜/－ differently —, all whitespace and line
@@ -23,7 +27,8 @@ import difflib
 import re
 from typing import Any, Mapping
 
-from proxy.message import ParsedMessage, QuoteSpan, decode_bytes, normalize, quote_matches, render_html
+from proxy.message import (ParsedMessage, QuoteSpan, decode_bytes, normalize, QuoteIndex, quote_matches,
+                           render_html)
 from proxy.policy.model import Context, Hit
 
 ID = "quote-altered"
@@ -102,6 +107,23 @@ def _stream(text: str) -> str:
     return _normalize("\n".join(_dequote(line) for line in text.split("\n")))
 
 
+def _indexed_stream(text: str) -> tuple[str, frozenset[int]]:
+    """`_stream(text)` and the positions in it where the text's lines start (and end)."""
+    lines = [_dequote(line) for line in text.split("\n")]
+    if "\x00" in text:
+        parts = [_normalize(line) for line in lines]
+    else:
+        # one pass over the whole text with a marker for each line break (NUL survives
+        # normalisation: not whitespace, NFKC-stable), instead of one call per line
+        parts = _normalize("\x00".join(lines)).split("\x00")
+    starts = {0}
+    at = 0
+    for part in parts:
+        at += len(part)
+        starts.add(at)
+    return "".join(parts), frozenset(starts)
+
+
 def _closest(line: str, original: str) -> str | None:
     """The original line the altered one most resembles (to show what it said), or None.
     Candidates are the lines sharing its start or its end (one word changed in the middle is
@@ -120,10 +142,11 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     # One comparison stream of the original for all passages (the parser's `quote_matches`
     # builds it per passage; interleaved replies have dozens). Lines are looked up forward from
     # where the previous one matched — quotes are usually in order — then anywhere.
-    streams = [_stream(original.text)]
+    index = QuoteIndex(*_indexed_stream(original.text))
+    streams = [index.stream]
     pos = 0
     for span in message.quote_spans:
-        hit = _first_altered(span, original, streams, pos)
+        hit = _first_altered(span, original, streams, index, pos)
         if isinstance(hit, int):
             pos = hit
             continue
@@ -135,20 +158,43 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
     return []
 
 
-def _first_altered(span: QuoteSpan, original: ParsedMessage, streams: list[str], pos: int) -> Hit | int:
+def _first_altered(span: QuoteSpan, original: ParsedMessage, streams: list[str], index: QuoteIndex,
+                   pos: int) -> Hit | int:
     """The finding for the first altered line of `span`, or (all fine) the stream position
     after its last matched line."""
+    run: list[str] = []       # the passage's normalised lines so far (see `QuoteIndex`)
+    states: list[int] = []    # where in streams[0] it can end
+    previous = ""
     for offset, line in enumerate(span.text.split("\n")):
         text = _dequote(line)
         norm = _normalize(text)
         if not norm:
+            run, states = [], []
             continue
+        if states:
+            nxt = index.step(states, norm)
+            if nxt:
+                run.append(norm)
+                states = nxt
+                pos = max(pos, min(nxt))
+                previous = text.strip()
+                continue
         found = streams[0].find(norm, pos)
         if found < 0:
             found = streams[0].find(norm)
         if found >= 0:
-            pos = found + len(norm)
+            if run:
+                run.append(norm)
+                states = index.replay(run)
+                if not states:
+                    return _gap_hit(span.start + offset, previous, text.strip())
+            else:
+                run, states = [norm], [found + len(norm)]
+            pos = max(pos, min(states))
+            previous = text.strip()
             continue
+        # from here on the line is not in the plain stream: whatever it is, it ends the passage
+        run, states = [], []
         if any(norm in s for s in streams[1:]):
             continue
         if _HEADER_LINE_RE.match(text) or _WRAPPER_RE.search(line) or _ELISION_RE.match(text):
@@ -174,3 +220,13 @@ def _first_altered(span: QuoteSpan, original: ParsedMessage, streams: list[str],
         ja += "原文どおりに戻してください。"
         return Hit(evidence=quoted, where=f"quote line {number}", detail={"ja": ja, "en": en})
     return pos
+
+
+def _gap_hit(number: int, before: str, after: str) -> Hit:
+    """Two quoted lines that are each the customer's, with something other than whole lines cut
+    out between them (a word deleted where the agent's lines break)."""
+    en = (f"Quoted lines {number - 1}-{number} of the reply leave out part of the customer's text between "
+          f"'{before}' and '{after}'. Quote whole lines (or mark the cut with （中略）) and restore the customer's wording.")
+    ja = (f"返信の{number - 1}〜{number}行目の引用で、「{before}」と「{after}」の間にあるお客様の文章の一部が"
+          f"削られています。行単位で引用する（省略は（中略）と明記する）か、原文どおりに戻してください。")
+    return Hit(evidence=after, where=f"quote line {number}", detail={"ja": ja, "en": en})

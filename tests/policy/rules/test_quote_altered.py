@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from proxy.message import parse
 from proxy.policy.model import Context
@@ -118,6 +118,24 @@ def test_changing_one_character_always_fires(data: st.DataObject, original, new:
     reply = parse(reply_quoting([changed]))
     hits = quote_altered.check(reply, Context(original=original), {})
     assert len(hits) == 1 and hits[0].evidence == changed.strip()
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), original=st.sampled_from([ORIGINAL, ORIGINAL_EN]))
+def test_deleting_a_word_where_the_quote_breaks_always_fires(data: st.DataObject, original) -> None:
+    """Two consecutive lines of the original quoted with a word deleted at the break between
+    them ("it still has" / "arrived."): each line alone is the customer's, the passage is not."""
+    lines = [line for line in original.text.split("\n") if not line.startswith(">")]
+    pairs = [(a, b) for a, b in zip(lines, lines[1:]) if len(a.split()) >= 2 and b.strip()]
+    a, b = data.draw(st.sampled_from(pairs))
+    if data.draw(st.booleans()):
+        a = a.rsplit(None, 1)[0]          # last word of the first line deleted
+    else:
+        parts = b.split(None, 1)
+        assume(len(parts) == 2)
+        b = parts[1]                      # first word of the second line deleted
+    reply = parse(reply_quoting([a, b]))
+    assert len(quote_altered.check(reply, Context(original=original), {})) == 1
 
 
 def _examples() -> list[str]:
