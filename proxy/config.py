@@ -159,6 +159,8 @@ class TimeoutsConfig:
     """Upstream's final answer after the message was sent."""
     client_idle: Duration = 300.0
     """A client that says nothing this long is disconnected."""
+    client_data: Duration = 600.0
+    """The whole DATA transfer of one message from a client (451 and disconnect after)."""
     shutdown_grace: Duration = 30.0
     """On SIGTERM, how long transactions in flight may take to finish."""
 

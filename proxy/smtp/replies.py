@@ -39,6 +39,17 @@ def ascii_safe(text: str) -> str:
     return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
 
 
+def _printable(ch: str) -> bool:
+    """May go into an SMTPUTF8 reply line: no C0/C1 controls, DEL, line/paragraph separators."""
+    o = ord(ch)
+    return not (o < 32 or 0x7F <= o < 0xA0 or o in (0x2028, 0x2029) or 0xD800 <= o < 0xE000)
+
+
+def utf8_safe(text: str) -> str:
+    """Replace control characters (NUL, ESC, NEL, …) and lone surrogates by '?'; keep the rest."""
+    return "".join(ch if _printable(ch) else "?" for ch in text)
+
+
 def _clip(line: str, limit: int) -> str:
     """Shorten one reply line to `limit` UTF-8 octets, marking the cut."""
     data = line.encode("utf-8")
@@ -58,8 +69,7 @@ def render(code: int, status: str, lines: Sequence[str], *, utf8: bool = False) 
     for raw in lines or [""]:
         for part in str(raw).replace("\r", "\n").split("\n"):
             part = part.strip()
-            if not utf8:
-                part = ascii_safe(part)
+            part = utf8_safe(part) if utf8 else ascii_safe(part)
             if part or not cleaned:
                 cleaned.append(part)
     prefix_len = len(f"{code} {status} ") if status else len(f"{code} ")
@@ -126,6 +136,24 @@ EIGHTBIT_UNDECLARED = Reply(
     "enable 8BITMIME/MIME encoding in the mail client",
 )
 UNPARSABLE = Reply(554, "5.6.0", "replyguard: the message could not be read as e-mail ({why}); not sent")
+
+
+def unparsable(error: BaseException) -> Reply:
+    """UNPARSABLE with a reason an agent can act on, never the text of an internal exception."""
+    if isinstance(error, RecursionError):
+        why = "MIME parts nested too deeply"
+    elif isinstance(error, MemoryError):
+        why = "too large to analyse"
+    elif isinstance(error, (UnicodeError, LookupError)):
+        why = "undecodable text or unknown charset"
+    else:
+        why = "broken MIME structure"
+    return fmt(UNPARSABLE, why=why)
+
+
+DATA_TIMEOUT = Reply(
+    451, "4.4.2", "replyguard: the message took longer than {limit} s to arrive; nothing was sent, try again"
+)
 INTERNAL_ERROR = Reply(451, "4.3.0", "replyguard: internal error, message not sent; try again later")
 POLICY_ERROR = Reply(451, "4.3.0", "replyguard: policy check failed internally, message not sent; try again later")
 

@@ -68,6 +68,8 @@ class SubmissionProtocol(SMTP):
         self.auth_user: str | None = None
         self.busy = False  # between MAIL and the end of the transaction
         self.data_wire: bytes | None = None  # the current message exactly as received (see _read_data)
+        self.data_timeout: float | None = None  # seconds the whole DATA transfer may take (limits.timeouts.client_data)
+        self.data_timed_out = False
 
     # --- connection lifecycle -----------------------------------------------------
 
@@ -143,20 +145,27 @@ class SubmissionProtocol(SMTP):
         scan = 0
         dropped = 0
         reader = self._reader
-        while True:
-            chunk = await reader.read(_READ_BLOCK)
-            if not chunk:
-                raise ConnectionResetError("client closed the connection during DATA")
-            self._reset_timeout()
-            buf += chunk
-            idx = buf.find(_TERMINATOR, scan)
-            if idx >= 0:
-                break
-            scan = max(0, len(buf) - 4)
-            if limit and len(buf) + dropped > limit + 2:
-                dropped += len(buf) - 4
-                del buf[:-4]
-                scan = 0
+        try:
+            # The idle timeout restarts with every block; this bounds the whole transfer, so a
+            # client dribbling a byte now and then cannot hold a connection (and a slot) forever.
+            async with asyncio.timeout(self.data_timeout):
+                while True:
+                    chunk = await reader.read(_READ_BLOCK)
+                    if not chunk:
+                        raise ConnectionResetError("client closed the connection during DATA")
+                    self._reset_timeout()
+                    buf += chunk
+                    idx = buf.find(_TERMINATOR, scan)
+                    if idx >= 0:
+                        break
+                    scan = max(0, len(buf) - 4)
+                    if limit and len(buf) + dropped > limit + 2:
+                        dropped += len(buf) - 4
+                        del buf[:-4]
+                        scan = 0
+        except TimeoutError:
+            self.data_timed_out = True  # the rest of the message is still on the wire: hang up
+            return None, replies.fmt(replies.DATA_TIMEOUT, limit=f"{self.data_timeout:g}"), dropped + len(buf)
         self._unread(bytes(buf[idx + 5:]))
         size = dropped + idx
         if dropped:
@@ -198,6 +207,9 @@ class SubmissionProtocol(SMTP):
             self.busy = False
             self._set_post_data_state()
             await self.push(str(problem))
+            if self.data_timed_out and self.transport is not None:
+                self.transport.close()
+                return
             await self.close_if_draining()
             return
         self.envelope.content = content
@@ -510,8 +522,7 @@ class SubmissionHandler:
             message = parse(content)
         except Exception as exc:  # noqa: BLE001 - any parser failure is the message's fault
             log.warning("unparsable message from %s: %s", info.client_ip, type(exc).__name__)
-            return await self.refuse_malformed(server, info, replies.fmt(replies.UNPARSABLE, why=type(exc).__name__),
-                                               "unparsable")
+            return await self.refuse_malformed(server, info, replies.unparsable(exc), "unparsable")
         ready = getattr(self.auditor, "ready", None)
         if ready is not None and not ready():  # disk full: 4xx before acting, so no act goes unlogged
             await self.abort_upstream(server)
@@ -650,7 +661,7 @@ class Gateway:
             raise ValueError(f"listener {listener.address} uses TLS but no certificate was loaded")
 
         def make() -> SubmissionProtocol:
-            return SubmissionProtocol(
+            proto = SubmissionProtocol(
                 self.handler, listener, self,
                 data_size_limit=limits.max_message_size,
                 enable_SMTPUTF8=True,
@@ -662,6 +673,8 @@ class Gateway:
                 auth_require_tls=listener.auth_needs_tls(),
                 loop=asyncio.get_running_loop(),
             )
+            proto.data_timeout = limits.timeouts.client_data
+            return proto
         return make
 
     async def start(self) -> list[tuple[str, int]]:

@@ -239,5 +239,5 @@ def test_unparsable_message_is_refused_clearly(make_gateway, sink, monkeypatch):
     audit = Recorder()
     gw = make_gateway(sink, auditor=audit)
     code, text = send(gw)
-    assert code == 554 and text == b"5.6.0 replyguard: the message could not be read as e-mail (UnicodeError); not sent"
+    assert code == 554 and text == b"5.6.0 replyguard: the message could not be read as e-mail (undecodable text or unknown charset); not sent"
     assert sink.messages == [] and [r["outcome"] for r in audit.records] == ["refused"]
