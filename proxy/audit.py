@@ -12,7 +12,10 @@ of the previous segment, so a whole missing segment is a gap `verify` reports to
 
 Durability (see docs/compliance.md): with `fsync="always"` (the default and the
 recommendation) `record()` returns only after the line is on stable storage; concurrent
-callers share one fsync (group commit), which is what keeps the cost low under load.
+callers share one fsync (group commit), which is what keeps the cost low under load. An
+event loop splits the two halves: `write_nowait()` (CPU work and one page-cache write, or
+None when that could block) on the loop, then `sync_soon()` on the log's flusher thread,
+and only then the reply.
 Several processes (the gateway and `replyguard held release`) append to the same log:
 an advisory `flock` serialises them and each re-reads the tail when another wrote.
 
@@ -136,6 +139,10 @@ class AuditLog:
         self._synced = 0
         self._syncing = False
         self._last_sync = 0.0
+        self._flush_cond = threading.Condition()  # sync_soon(): waiters for the flusher thread
+        self._flush_waiters: list[tuple[int, Callable[[OSError | None], None]]] = []
+        self._flusher: threading.Thread | None = None
+        self._closing = False
         self._lockfile = open(self.dir / ".lock", "a+b")  # noqa: SIM115 — held for the log's life
         self._fd: int | None = None
         self._path: Path | None = None
@@ -235,6 +242,8 @@ class AuditLog:
         self._size = os.fstat(self._fd).st_size
         if created:
             self._fsync_dir()
+            if self._dir_mtime != -1:  # our own new file (under the flock) is not news
+                self._dir_mtime = os.stat(self.dir).st_mtime_ns
 
     def _close_fd(self) -> None:
         """Close the segment, syncing it first: records waiting for a group sync on it
@@ -366,43 +375,128 @@ class AuditLog:
         return self.append(body)
 
     def append(self, content: dict[str, Any]) -> dict[str, Any]:
-        """Chain and write one record built by `build` (or by hand, for CLI events)."""
+        """Chain and write one record built by `build` (or by hand, for CLI events); returns
+        once it is as durable as the fsync policy says."""
+        rec, ticket = self.write(content)
+        self.sync(ticket)
+        return rec
+
+    def write(self, content: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Chain and write one record (may block on the locks and re-read the tail); returns
+        the record and a ticket for `sync`. Not yet durable: `append` is write + sync."""
         with self._lock:
             fcntl.flock(self._lockfile, fcntl.LOCK_EX)
             try:
                 self._refresh()
-                now = self.clock()
-                body = {"seq": self._seq + 1, "time": _iso(now), **content, "prev": self._hash}
-                encoded = canonical(body)
-                digest = hashlib.sha256(self._hash.encode("ascii") + encoded).hexdigest()
-                rec = {**body, "hash": digest}
-                # the stored line is the hashed bytes with the hash appended as the last key
-                line = encoded[:-1] + b',"hash":"' + digest.encode("ascii") + b'"}\n'
-                try:
-                    self._write_line(now, line)
-                except OSError as exc:
-                    if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not self._release_reserve():
-                        raise self._unavailable(exc) from exc
-                    try:
-                        self._write_line(now, line)
-                    except OSError as exc2:
-                        raise self._unavailable(exc2) from exc2
-                self._seq, self._hash = body["seq"], digest
-                self._written += 1
-                ticket = self._written
+                written = self._chain_write(self.clock(), content, may_open=True)
+                assert written is not None
+                return written
             finally:
                 fcntl.flock(self._lockfile, fcntl.LOCK_UN)
+
+    def write_nowait(self, content: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
+        """`write` for a caller on an event loop: only CPU work and one page-cache write().
+
+        Returns None, having written nothing, whenever that could block: another thread or
+        process holds the log, another process appended or rotated since (the tail must be
+        re-read), or the record needs a new segment (rotation syncs the old one). The caller
+        then runs `append` on a thread. A returned record is written, not yet durable: call
+        `sync(ticket)` (on a thread) when `needs_sync(ticket)` says so, before acknowledging.
+        """
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            try:
+                fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            try:
+                if self._fd is None or os.fstat(self._fd).st_size != self._size \
+                        or os.stat(self.dir).st_mtime_ns != self._dir_mtime:
+                    return None
+                return self._chain_write(self.clock(), content, may_open=False)
+            finally:
+                fcntl.flock(self._lockfile, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def needs_sync(self, ticket: int) -> bool:
+        """Whether `sync(ticket)` has anything to do (cheap; no system call)."""
+        if self.fsync == "always":
+            return self._synced < ticket
+        if self.fsync == "batch":
+            return time.monotonic() - self._last_sync >= self.batch_interval
+        return False
+
+    def sync(self, ticket: int) -> None:
+        """Make the record of `ticket` as durable as the fsync policy says (may block)."""
         if self.fsync == "always":
             self._group_sync(ticket)
         elif self.fsync == "batch":
             self._maybe_sync()
-        return rec
 
-    def _write_line(self, now: datetime, line: bytes) -> None:
+    def sync_soon(self, ticket: int, done: Callable[[OSError | None], None]) -> None:
+        """`sync(ticket)` on the log's flusher thread; `done(None)` (or `done(error)`) is
+        called from that thread when it finished. Everything waiting when a flush starts
+        shares it, with no thread per waiter: one wake-up and one flush per batch, which is
+        what an event loop with many sessions wants (the submission door uses this)."""
+        with self._flush_cond:
+            if self._closing:
+                raise AuditUnavailable(errno.EIO, f"compliance log {self.dir} is closed")
+            self._flush_waiters.append((ticket, done))
+            if self._flusher is None:
+                self._flusher = threading.Thread(target=self._flush_loop, name="replyguard-audit-flush",
+                                                 daemon=True)
+                self._flusher.start()
+            else:
+                self._flush_cond.notify()
+
+    def _flush_loop(self) -> None:
+        while True:
+            with self._flush_cond:
+                while not self._flush_waiters and not self._closing:
+                    self._flush_cond.wait()
+                if not self._flush_waiters:
+                    return
+                waiters, self._flush_waiters = self._flush_waiters, []
+            err: OSError | None = None
+            try:
+                self.sync(max(t for t, _ in waiters))
+            except OSError as exc:
+                err = exc
+            for _, done in waiters:
+                try:
+                    done(err)
+                except Exception:  # noqa: BLE001 - a waiter gone away (its loop closed) must not stop the flusher
+                    pass
+
+    def _chain_write(self, now: datetime, content: dict[str, Any], *,
+                     may_open: bool) -> tuple[dict[str, Any], int] | None:
+        """Under both locks, the tail fresh: link, hash and write one line."""
+        prev = self._hash
+        body = {"seq": self._seq + 1, "time": _iso(now), **content, "prev": prev}
+        encoded = canonical(body)  # the one serialisation: hashed, and (plus the hash) stored
+        digest = hashlib.sha256(prev.encode("ascii") + encoded).hexdigest()
+        # the stored line is the hashed bytes with the hash appended as the last key
+        line = b"".join((encoded[:-1], b',"hash":"', digest.encode("ascii"), b'"}\n'))
         target = self._segment_for(now, len(line))
         if target != self._path:
+            if not may_open:
+                return None
             self._open(target)  # syncs and closes the finished segment
-        self._write(line)
+        try:
+            self._write(line)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not self._release_reserve():
+                raise self._unavailable(exc) from exc
+            try:
+                self._write(line)
+            except OSError as exc2:
+                raise self._unavailable(exc2) from exc2
+        body["hash"] = digest
+        self._seq, self._hash = body["seq"], digest
+        self._written += 1
+        return body, self._written
 
     def _write(self, line: bytes) -> None:
         assert self._fd is not None
@@ -471,13 +565,23 @@ class AuditLog:
             return
         self._last_sync = now
         try:
-            with self._lock:
-                if self._fd is not None:
-                    os.fdatasync(self._fd)
+            with self._lock:  # a dup, so the flush does not hold up writers (or a rotation)
+                fd = os.dup(self._fd) if self._fd is not None else None
+            if fd is not None:
+                try:
+                    os.fdatasync(fd)
+                finally:
+                    os.close(fd)
         except OSError as exc:
             raise self._unavailable(exc) from exc
 
     def close(self) -> None:
+        with self._flush_cond:  # the flusher serves whoever is still waiting, then ends
+            self._closing = True
+            self._flush_cond.notify_all()
+            flusher = self._flusher
+        if flusher is not None:
+            flusher.join()
         with self._lock:
             if self._fd is not None:
                 try:

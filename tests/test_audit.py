@@ -259,6 +259,36 @@ def test_threads_group_commit(tmp_path: Path) -> None:
     assert seqs == list(range(1, 321))
 
 
+def test_write_nowait_then_sync_soon(tmp_path: Path) -> None:
+    """The event-loop path: write without blocking, flush on the flusher thread; it declines
+    (writing nothing) whenever it would block, and the chain stays one chain."""
+    clock = Clock()
+    a = AuditLog(tmp_path, clock=clock, rotate_bytes=3000)
+    other = AuditLog(tmp_path, clock=clock, rotate_bytes=3000)  # another process's writer
+    content = lambda i: a.build(envelope=env(i), outcome="accepted", reply="250")  # noqa: E731
+    assert a.write_nowait(content(0)) is None     # no segment yet: creating one may block
+    a.append(content(0))
+    rec, ticket = a.write_nowait(content(1)) or (None, 0)
+    assert rec is not None and rec["seq"] == 2 and a.needs_sync(ticket)
+    done = threading.Event()
+    errors: list[object] = []
+    a.sync_soon(ticket, lambda err: (errors.append(err), done.set()))
+    assert done.wait(10) and errors == [None] and not a.needs_sync(ticket)
+    other.record(envelope=env(2), outcome="accepted", reply="250")
+    assert a.write_nowait(content(3)) is None     # another writer appended: tail to re-read
+    a.append(content(3))
+    with open(tmp_path / ".lock", "a+b") as held:  # another process holds the log
+        audit.fcntl.flock(held, audit.fcntl.LOCK_EX)
+        assert a.write_nowait(content(4)) is None
+    for i in range(4, 40):                        # rotation (by size) is left to append
+        if a.write_nowait(content(i)) is None:
+            a.append(content(i))
+    assert len(audit.segments(tmp_path)) > 1
+    a.close()
+    other.close()
+    assert tuple(verify(tmp_path)) == (True, 40, None)
+
+
 def test_search_filters(tmp_path: Path) -> None:
     clock = Clock()
     log = AuditLog(tmp_path, clock=clock)

@@ -224,6 +224,15 @@ class SubmissionProtocol(SMTP):
         await self.close_if_draining()
 
 
+def _settle(future: asyncio.Future[None], err: OSError | None) -> None:
+    """Complete an audit flush wait on the loop (the waiter may have been cancelled)."""
+    if not future.done():
+        if err is None:
+            future.set_result(None)
+        else:
+            future.set_exception(err)
+
+
 @dataclass
 class Outcome:
     """What happened to one message: the reply sent and the audit outcome name."""
@@ -238,9 +247,11 @@ class SubmissionHandler:
 
     `decider` decides (default: accept everything until the policy engine is wired in);
     `holder` keeps held messages; `auditor` records one record per outcome. Blocking work
-    (audit fsync, hold, maildir) runs on executor threads so one slow disk does not stall
-    every session; hold gets a single thread (arrival order), audit a pool so concurrent
-    records share one fsync (the compliance log's group commit).
+    (audit fsync, hold, maildir) runs on threads so one slow disk does not stall every
+    session; hold gets a single thread (arrival order). The audit record is built and written
+    to the page cache on the loop; its flush runs on the log's flusher thread, shared by
+    every session waiting (group commit); an append that must wait for another writer runs
+    on the audit pool.
     """
 
     def __init__(
@@ -267,9 +278,9 @@ class SubmissionHandler:
             password = Path(up.account.password_file).read_text(encoding="utf-8").strip()
             self.account = Credentials(up.account.user, password)
             self.users = UsersFile(up.account.users_file)
-        # Several audit threads: records of concurrent sessions then share one fsync (the log's
-        # group commit); with one thread every message waits for its own disk flush in turn.
-        # Order in the log is still the order in which records were written (seq).
+        # For appends write_nowait declines (another writer holds the log, a rotation) and for
+        # auditors with only record(): several threads, so concurrent records still share one
+        # flush (the log's group commit). Order in the log is the order of writing (seq).
         self._audit_pool = concurrent.futures.ThreadPoolExecutor(32, thread_name_prefix="replyguard-audit")
         self._hold_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="replyguard-hold")
 
@@ -315,12 +326,32 @@ class SubmissionHandler:
         if self.auditor is None:
             return
         loop = asyncio.get_running_loop()
-        record = lambda: self.auditor.record(  # noqa: E731
-            envelope=info, outcome=result.outcome, reply=result.reply,
-            message=message, verdict=verdict, detail=result.detail or None,
-        )
+        auditor = self.auditor
         try:
-            await loop.run_in_executor(self._audit_pool, record)
+            write_nowait = getattr(auditor, "write_nowait", None)
+            if write_nowait is None:  # an Auditor with only record(): all of it on a thread
+                await loop.run_in_executor(self._audit_pool, lambda: auditor.record(
+                    envelope=info, outcome=result.outcome, reply=result.reply,
+                    message=message, verdict=verdict, detail=result.detail or None))
+                return
+            # The log's CPU work and its page-cache write() run here on the loop: tens of µs,
+            # less than a hand-off to a thread and back. What can block runs on threads: the
+            # disk flush on the log's flusher thread (every session waiting then shares one
+            # flush: group commit, one wake-up per flush), and the whole append on the audit
+            # pool when write_nowait declines (another writer, rotation, tail to re-read).
+            body = auditor.build(envelope=info, outcome=result.outcome, reply=result.reply,
+                                 message=message, verdict=verdict, detail=result.detail or None)
+            written = write_nowait(body)
+            if written is None:
+                await loop.run_in_executor(self._audit_pool, auditor.append, body)
+            elif auditor.needs_sync(written[1]):
+                durable: asyncio.Future[None] = loop.create_future()
+
+                def resolve(err: OSError | None) -> None:  # on the flusher thread
+                    loop.call_soon_threadsafe(_settle, durable, err)
+
+                auditor.sync_soon(written[1], resolve)
+                await durable  # the client hears nothing before the record is durable
         except Exception:  # noqa: BLE001
             # The outcome already happened (the upstream may have the mail): answering 4xx
             # now would make the client send it twice. Keep the reply truthful, shout.
