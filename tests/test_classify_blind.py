@@ -2,7 +2,8 @@
 
 The set was written without looking at the classifier, its cue file or eval.yaml's items; labels
 follow the guideline in eval.yaml's header. Never tune cues on it. This test exists to REPORT
-(run with `-s` to see the per-class table and the misclassified items); it asserts only a low floor.
+(run with `-s` to see the per-class table and the misclassified items); its floors sit a small
+margin under the last measurement, so a regression shows, not so that cues chase these items.
 """
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from proxy.message import parse
 BLIND = Path(__file__).parent / "fixtures" / "classify" / "blind.yaml"
 KINDS = ("complaint", "question", "other")
 ITEMS: list[dict] = yaml.safe_load(BLIND.read_text(encoding="utf-8"))
-FLOOR = 0.5
+# measured after the event-family cues: accuracy 0.967, complaint recall 0.94, question precision
+# 0.92, complaint precision 1.00 (before: 0.80 / 0.56 / 0.71 / 0.97)
+FLOOR = 0.93
+COMPLAINT_RECALL_FLOOR = 0.90
+QUESTION_PRECISION_FLOOR = 0.88
+COMPLAINT_PRECISION_FLOOR = 0.95
 
 
 def _raw(item: dict) -> bytes:
@@ -67,3 +73,12 @@ def test_blind_report() -> None:
         lines.append(f"  {item['id']} {item['label']} -> {got}: {first[:70]}  ({item['why']})")
     print("\n".join(lines))
     assert accuracy >= FLOOR, f"blind accuracy {accuracy:.3f} < {FLOOR}"
+
+    def rate(k: str, by: str) -> float:
+        tp = sum(item["label"] == got == k for item, got in rows)
+        total = sum((item["label"] if by == "gold" else got) == k for item, got in rows)
+        return tp / max(1, total)
+
+    assert rate("complaint", "gold") >= COMPLAINT_RECALL_FLOOR, "\n".join(lines)
+    assert rate("question", "pred") >= QUESTION_PRECISION_FLOOR, "\n".join(lines)
+    assert rate("complaint", "pred") >= COMPLAINT_PRECISION_FLOOR, "\n".join(lines)

@@ -24,8 +24,12 @@ KINDS = ("complaint", "question", "other")
 
 # floors: (overall accuracy, complaint recall, question precision, complaint precision)
 FLOORS = {
-    "train": (0.95, 0.95, 0.95, 0.95),
-    "test": (0.80, 0.55, 0.75, 0.95),   # held out: measured 0.83 / 0.59 / 0.78 / 1.00
+    "train": (0.97, 0.97, 0.95, 0.97),  # measured 0.99 / 0.99 / 0.98 / 1.00 (164 items)
+    # held out (72 items): measured 1.00 / 1.00 / 1.00 / 1.00. Before the event-family cues it was
+    # 0.83 / 0.59 / 0.78 / 1.00 on the then 52 held-out items; the third and fourth batches were
+    # written alongside those cues, so this split is no longer a clean generalisation number —
+    # tests/test_classify_blind.py is.
+    "test": (0.93, 0.93, 0.93, 0.95),
 }
 
 

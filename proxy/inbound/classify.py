@@ -45,6 +45,8 @@ OTHER_RAISE = 0.3            # how far "other" cues (thanks, notices, links) rai
 CONDITIONAL_FACTOR = 0.35    # weight kept by a dampened cue in a hypothetical sentence
 SUBJECT_FACTOR = 0.7         # the subject is the customer's words, but short and generic
 REPLY_SUBJECT_FACTOR = 0.3   # "Re: <our subject>": mostly our words
+PREFILTER_MEM = 64 << 20     # RE2 memory budget of the cue prefilter set (see _prefilter)
+MAIL_PARTNER = 0.3           # a `scope: mail` cue counts only beside a cue this strong elsewhere
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Classification:
         return f"{self.category} {self.score:.2f}: {fired}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity: hashed per call by the prefilter's cache
 class _CueSpec:
     id: str
     kind: Literal["complaint", "question", "other"]
@@ -90,6 +92,7 @@ class _CueSpec:
     needs: str | None
     raises: bool
     mitigates: bool = False
+    mail_scope: bool = False    # `needs` is met by a cue anywhere in the mail, not the sentence
 
 
 @lru_cache(maxsize=4)
@@ -115,10 +118,12 @@ def load_cues(path: Path = CUES_FILE) -> tuple[_CueSpec, ...]:
             needs=entry.get("needs"),
             raises=bool(entry.get("raises", False)),
             mitigates=entry.get("mitigates") == "complaint",
+            mail_scope=entry.get("scope") == "mail",
         ))
     return tuple(specs)
 
 
+_BOUNDED_GAP_RE = re.compile(r"(?<!\\)\.\{\d*,\d+\}")
 _LOOKAROUND_RE = re.compile(r"\(\?<?[=!][^()]*(?:\([^()]*\)[^()]*)*\)")
 
 
@@ -134,11 +139,18 @@ def _prefilter(specs: tuple[_CueSpec, ...]) -> Callable[[str], set[int] | None]:
         import re2
     except ImportError:  # pragma: no cover - google-re2 is a declared dependency
         return lambda text: None
-    matcher = re2.Set.SearchSet(re2.Options())
+    options = re2.Options()
+    # The set's lazy DFA needs room: with the default 8 MB a hundred-odd cues with sentence-wide
+    # gaps exhaust it and RE2 falls back to its NFA, ~150x slower. It is a cap, not an allocation.
+    options.max_mem = PREFILTER_MEM
+    matcher = re2.Set.SearchSet(options)
     index: dict[int, int] = {}
     always: set[int] = set()
     for k, spec in enumerate(specs):
         loose = "(?m)" + _LOOKAROUND_RE.sub("", spec.regex.pattern).replace("\\b", "")
+        # ".{0,40}" becomes ".*" (still within a sentence): a counted repeat is expanded by RE2
+        # into that many states, and a few dozen of them push the set's DFA out of memory
+        loose = _BOUNDED_GAP_RE.sub(".*", loose)
         try:
             index[matcher.Add(loose)] = k
         except Exception:  # noqa: BLE001 - re2 raises its own error types per construct
@@ -155,11 +167,16 @@ def _prefilter(specs: tuple[_CueSpec, ...]) -> Callable[[str], set[int] | None]:
 
 _URL_RE = re.compile(r"https?://\S+")
 _SENTENCE_RE = re.compile(r"[^。.!?\n]+[。.!?]*|[!?]+")
-# Hypothetical sentences: "場合", "もし", "if" always; "〜たら/〜なら" only in a question, since
+# Hypothetical sentences: "場合", "もし", "if" always; "〜たら/〜なら/〜ときは" only in a question, since
 # "箱を開けたら部品が足りませんでした" is a report ("when I opened…"), not a hypothesis.
 _CONDITIONAL_RE = re.compile(
     r"場合|もし|万一|万が一|としたら|\bif\b|\bin case\b|\bshould (it|the)\b|\bwhat if\b|\bwhen\b.{0,30}\bwill\b")
-_TARA_RE = re.compile(r"(た|だ)ら(?!れ)|なら(?!ない|ず)")
+# A question about what a product does, not what it did: "Does the kettle turn off after boiling?",
+# "異音が出ることはありますか". Its problem words are as hypothetical as an "if".
+_FEATURE_Q_RE = re.compile(
+    r"^(does|do|will|would|can|is|are) (it|the|this|that|these|those|a|an|your)\b(?!.*\bnormal\b).*\?$"
+    r"|ことは(あり|ござい)ます(か|でしょうか)|ことが(あり|ござい)ます(か|でしょうか)|ことはない(ですか|でしょうか)")
+_TARA_RE = re.compile(r"(た|だ)ら(?!れ)|なら(?!ない|ず)|(とき|時|際)(は|に(は)?)(?!既|すで|もう)")
 _ASKING_RE = re.compile(r"(か|でしょうか|ますか|ですか)[。.]?$|\?")
 _REPLY_PREFIX_RE = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs|tr|wg|返信|転送)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I)
 _JA_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -216,7 +233,7 @@ def classify_text(body: str, subject: str = "", cues: tuple[_CueSpec, ...] | Non
     def unit_flags(i: int) -> tuple[bool, bool]:
         if i not in flags:
             sentence = units[i][0]
-            conditional = bool(_CONDITIONAL_RE.search(sentence)) or bool(
+            conditional = bool(_CONDITIONAL_RE.search(sentence)) or bool(_FEATURE_Q_RE.search(sentence)) or bool(
                 _TARA_RE.search(sentence) and _ASKING_RE.search(sentence))
             flags[i] = (bool(_JA_RE.search(sentence)), conditional)
         return flags[i]
@@ -246,8 +263,21 @@ def classify_text(body: str, subject: str = "", cues: tuple[_CueSpec, ...] | Non
                 present.append(spec)
             if credit(i, spec, m.group(0)):
                 break
+    # evidence of the needed kind anywhere in the mail, clear enough on its own (MAIL_PARTNER)
+    mail_partner = {kind: any(c.kind == kind and c.weight >= MAIL_PARTNER for c in best.values())
+                    for kind in ("complaint", "question", "other")}
     for spec in specs:
         if not spec.needs:
+            continue
+        if spec.mail_scope:
+            # "Lが届きました。交換お願いします": a remedy asked for after a reported problem
+            if mail_partner[spec.needs]:
+                for m in spec.regex.finditer(whole):
+                    i = bisect_right(starts, m.start()) - 1
+                    if spec.lang == "ja" and not unit_flags(i)[0]:
+                        continue
+                    if credit(i, spec, m.group(0)):
+                        break
             continue
         partners = [p for p in present if p.kind == spec.needs]
         for m in spec.regex.finditer(whole):
