@@ -58,6 +58,63 @@ class QuoteSpan:
 
 
 @dataclass(frozen=True)
+class BodyView:
+    """One alternative of the body, split like `ParsedMessage` splits its primary one.
+
+    `ParsedMessage.alternatives[0]` is the primary view (the same values as the message's own
+    `text`, `own_text`, `quotes`, …: the plain part when there is one); further views are the
+    other alternatives a client may show instead — the HTML part of a multipart/alternative,
+    rendered (`kind == "html"`). Line numbers are of this view's `text`.
+    """
+
+    kind: Literal["plain", "html"]
+    text: str
+    own_text: str
+    signature: str | None
+    quotes: tuple[str, ...]
+    quote_spans: tuple[QuoteSpan, ...] = field(default=())
+    attributions: tuple[str, ...] = field(default=())
+    greeting: str | None = None
+    own_lines: tuple[tuple[int, str], ...] = field(default=())
+    signature_line: int | None = None
+    primary: bool = False
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        """Where a finding in this view is: "" for the primary view, else "HTML part"."""
+        return "" if self.primary else ("HTML part" if self.kind == "html" else "other part")
+
+
+class _LazyViews:
+    """The secondary body views, computed on first use (a frozen dataclass cannot cache on
+    itself): rendering and splitting an HTML alternative costs about as much as the plain
+    part, and only the rules that look at every alternative need it."""
+
+    __slots__ = ("_thunks", "_views")
+
+    def __init__(self, thunks: tuple) -> None:
+        self._thunks = thunks
+        self._views: tuple[BodyView, ...] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self._thunks)
+
+    def get(self) -> tuple[BodyView, ...]:
+        if self._views is None:
+            views = []
+            for thunk in self._thunks:
+                problems: list[str] = []
+                try:
+                    text, is_html = thunk(problems)
+                except Exception:  # noqa: BLE001 - a broken alternative is one view fewer
+                    continue
+                views.append(_view(text, "html" if is_html else "plain", False, tuple(dict.fromkeys(problems))))
+            self._views = tuple(views)
+        return self._views
+
+
+@dataclass(frozen=True)
 class ParsedMessage:
     raw: bytes
     headers: Message                      # compat32 parse; read-only for rules
@@ -84,6 +141,29 @@ class ParsedMessage:
     html: bool = False                    # True when `text` was rendered from an HTML part
     charset: str | None = None            # charset label of the body part used (as declared)
     language: Literal["ja", "en"] = "en"  # of the own text (falls back to the whole text)
+    # the other alternatives (HTML part of a multipart/alternative), computed on first use
+    lazy_alternatives: _LazyViews | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def primary_view(self) -> BodyView:
+        """The fields above as a `BodyView` (the plain part when there is one)."""
+        return BodyView(
+            kind="html" if self.html else "plain", text=self.text, own_text=self.own_text,
+            signature=self.signature, quotes=self.quotes, quote_spans=self.quote_spans,
+            attributions=self.attributions, greeting=self.greeting, own_lines=self.own_lines,
+            signature_line=self.signature_line, primary=True)
+
+    @property
+    def has_alternatives(self) -> bool:
+        """Is there an alternative besides the primary view (without rendering it)?"""
+        return bool(self.lazy_alternatives)
+
+    @property
+    def alternatives(self) -> tuple[BodyView, ...]:
+        """Every alternative of the body a client may show: the primary view first, then the
+        others (the HTML part beside a plain one, rendered on first access)."""
+        rest = self.lazy_alternatives.get() if self.lazy_alternatives else ()
+        return (self.primary_view,) + rest
 
     @property
     def recipients(self) -> tuple[Address, ...]:
@@ -560,33 +640,76 @@ def _is_attachment(part: Message) -> bool:
     return disp == "attachment"
 
 
-def _choose(part: Message, problems: list[str]) -> tuple[str, bool, str | None] | None:
-    """(text, from_html, charset) of the readable body of `part`, or None when it has none.
+def _deferred(child: Message):
+    """A thunk rendering one alternative on demand: problems -> (text, from_html)."""
+    def thunk(problems: list[str]) -> tuple[str, bool]:
+        r = _choose(child, problems)
+        return (r[0], r[1]) if r else ("", True)
+    return thunk
 
-    multipart/alternative: the plain alternative, else the HTML one rendered. Other multiparts
-    (mixed, related, signed): the inline text parts joined in order, attachments skipped.
+
+def _looks_html(part: Message) -> bool:
+    """An alternative that is (or wraps, as multipart/related does) an HTML body and no plain one."""
+    ctype = part.get_content_type()
+    if ctype == "text/html":
+        return True
+    if ctype == "multipart/related" and part.is_multipart():
+        children = [c for c in part.get_payload() if isinstance(c, Message)]
+        return bool(children) and children[0].get_content_type() == "text/html"
+    return False
+
+
+def _choose(part: Message, problems: list[str]) -> tuple[str, bool, str | None, tuple] | None:
+    """(text, from_html, charset, other alternatives) of the readable body of `part`, or None
+    when it has none.
+
+    multipart/alternative: the plain alternative, else the HTML one rendered; the HTML
+    alternatives beside a plain one are returned as thunks (`_deferred`), rendered only when a
+    rule asks for `ParsedMessage.alternatives`. Other multiparts (mixed, related, signed): the
+    inline text parts joined in order, attachments skipped.
     """
     ctype = part.get_content_type()
     if part.is_multipart():
         children = [c for c in part.get_payload() if isinstance(c, Message)]
         if ctype == "multipart/alternative":
+            html_children = [c for c in children if _looks_html(c)]
+            if html_children:
+                for c in children:
+                    if any(c is h for h in html_children):
+                        continue
+                    r = _choose(c, problems)
+                    if r and not r[1]:
+                        return r[0], r[1], r[2], r[3] + tuple(_deferred(h) for h in html_children)
             chosen = [r for r in (_choose(c, problems) for c in children) if r]
             plain = [r for r in chosen if not r[1]]
             return (plain or chosen)[0] if chosen else None
         results = [r for c in children if not _is_attachment(c) for r in [_choose(c, problems)] if r]
         if not results:
             return None
-        return "\n".join(r[0] for r in results), any(r[1] for r in results), results[0][2]
+        alts: tuple = ()
+        if any(r[3] for r in results):
+            def joined(problems: list[str], results: list = results) -> tuple[str, bool]:
+                texts, html = [], False
+                for r in results:
+                    if r[3]:
+                        text, is_html = r[3][0](problems)
+                        texts.append(text)
+                        html = html or is_html
+                    else:
+                        texts.append(r[0])
+                return "\n".join(texts), html
+            alts = (joined,)
+        return "\n".join(r[0] for r in results), any(r[1] for r in results), results[0][2], alts
     if _is_attachment(part):
         return None
     maintype = part.get_content_maintype()
     if ctype == "text/html":
-        return render_html(_part_text(part, problems, "html part")), True, part.get_param("charset")
+        return render_html(_part_text(part, problems, "html part")), True, part.get_param("charset"), ()
     if maintype == "text" or ctype in ("message/delivery-status",):
-        return _part_text(part, problems, "body"), False, part.get_param("charset")
+        return _part_text(part, problems, "body"), False, part.get_param("charset"), ()
     if maintype == "multipart":
         # multipart with no parsable boundary: best effort on its raw payload
-        return _part_text(part, problems, "body"), False, part.get_param("charset")
+        return _part_text(part, problems, "body"), False, part.get_param("charset"), ()
     return None
 
 
@@ -1019,6 +1142,23 @@ _MIME_DEFECTS = {
 }
 
 
+def _view(text: str, kind: Literal["plain", "html"], primary: bool, problems: tuple[str, ...] = ()) -> BodyView:
+    """Split one body text into own text / quotes / attribution / signature."""
+    split = _split(text.split("\n"))
+    own = _trim(split.own)
+    own_text = "\n".join(t for _, t in own)
+    signature, sig_line = _signature(own)
+    greeting = next((t.strip() for _, t in own if t.strip()), None)
+    if greeting is not None and not _GREETING_RE.search(greeting):
+        greeting = None
+    return BodyView(
+        kind=kind, text=text, own_text=own_text, signature=signature,
+        quotes=tuple(s.text for s in split.spans), quote_spans=tuple(split.spans),
+        attributions=tuple(split.attributions), greeting=greeting,
+        own_lines=tuple((k + 1, t) for k, t in own), signature_line=sig_line,
+        primary=primary, problems=problems)
+
+
 def parse(raw: bytes) -> ParsedMessage:
     """Raw message bytes -> ParsedMessage. Never raises on bad mail: see `problems`."""
     problems: list[str] = []
@@ -1039,20 +1179,13 @@ def parse(raw: bytes) -> ParsedMessage:
         # a single text part marked "attachment" is still the only thing the mail says
         problems.append("MIME: the only text part is marked as an attachment; read as the body")
         try:
-            chosen = (_part_text(body_msg, problems, "body"), False, body_msg.get_param("charset"))
+            chosen = (_part_text(body_msg, problems, "body"), False, body_msg.get_param("charset"), ())
         except Exception as exc:  # noqa: BLE001 - as above: a problem, not a crash
             problems.append(f"MIME: unreadable body ({exc.__class__.__name__}: {exc})")
-    text, is_html, charset = chosen if chosen else ("", False, None)
+    text, is_html, charset, alts = chosen if chosen else ("", False, None, ())
     if isinstance(charset, tuple):
         charset = charset[2]
-    lines = text.split("\n")
-    split = _split(lines)
-    own = _trim(split.own)
-    own_text = "\n".join(t for _, t in own)
-    signature, sig_line = _signature(own)
-    greeting = next((t.strip() for _, t in own if t.strip()), None)
-    if greeting is not None and not _GREETING_RE.search(greeting):
-        greeting = None
+    view = _view(text, "html" if is_html else "plain", True)
     froms = _addresses(msg, "From", problems)
     raw_subject = next((v for k, v in msg.raw_items() if k.lower() == "subject"), "")
     subject = decode_words(raw_subject, problems, "Subject")
@@ -1068,19 +1201,20 @@ def parse(raw: bytes) -> ParsedMessage:
         cc=_addresses(msg, "Cc", problems),
         reply_to=_addresses(msg, "Reply-To", problems),
         text=text,
-        own_text=own_text,
-        signature=signature,
-        quotes=tuple(s.text for s in split.spans),
+        own_text=view.own_text,
+        signature=view.signature,
+        quotes=view.quotes,
         problems=tuple(dict.fromkeys(problems)),
-        quote_spans=tuple(split.spans),
-        attribution=split.attributions[0] if split.attributions else None,
-        attributions=tuple(split.attributions),
-        greeting=greeting,
-        own_lines=tuple((k + 1, t) for k, t in own),
-        signature_line=sig_line,
+        quote_spans=view.quote_spans,
+        attribution=view.attributions[0] if view.attributions else None,
+        attributions=view.attributions,
+        greeting=view.greeting,
+        own_lines=view.own_lines,
+        signature_line=view.signature_line,
         html=is_html,
         charset=str(charset) if charset else None,
-        language=_language(own_text or text),
+        lazy_alternatives=_LazyViews(alts) if alts else None,
+        language=_language(view.own_text or text),
     )
 
 

@@ -597,3 +597,33 @@ def test_parse_never_raises_on_nasty_insertions(fixture: Path, edits: list[tuple
         pos %= len(raw) + 1
         raw[pos:pos] = token
     parse(bytes(raw))
+
+
+# --------------------------------------------------------------------------------------------
+# Alternatives: the HTML part beside a plain one, split on demand
+# --------------------------------------------------------------------------------------------
+
+
+def test_alternatives_plain_first_html_rendered_lazily() -> None:
+    m = parse((FIXTURES / "alternative_mixed_related.eml").read_bytes())
+    # the existing fields stay the plain view
+    assert not m.html and "Wednesday" in m.own_text and "one month" in m.quotes[0]
+    assert m.has_alternatives
+    assert m.lazy_alternatives is not None and m.lazy_alternatives._views is None   # nothing rendered yet
+    primary, html = m.alternatives
+    assert primary.primary and primary.kind == "plain" and primary.label == ""
+    assert (primary.own_text, primary.quotes, primary.signature) == (m.own_text, m.quotes, m.signature)
+    assert html.kind == "html" and not html.primary and html.label == "HTML part"
+    assert "Thursday" in html.own_text and "Wednesday" not in html.own_text
+    assert html.quotes == ("My Minato Cyclone Pro VC-7 stopped working completely after just one week.",)
+    assert html.quote_spans[0].start == html.text.split("\n").index("> " + html.quotes[0]) + 1
+    assert "label.pdf" not in html.text                                   # the attachment stays out
+    assert m.lazy_alternatives._views is not None and m.alternatives[1] is html   # computed once
+
+
+@pytest.mark.parametrize("name", ["utf8_qp.eml", "html_only_blockquote.eml", "shift_jis.eml"])
+def test_one_alternative_when_there_is_no_other(name: str) -> None:
+    m = parse((FIXTURES / name).read_bytes())
+    assert not m.has_alternatives
+    (view,) = m.alternatives
+    assert view.primary and view.own_text == m.own_text and view.kind == ("html" if m.html else "plain")

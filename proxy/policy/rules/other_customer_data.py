@@ -6,7 +6,9 @@ number or customer id — or answering two customers in one mail with both in To
 privacy incident that cannot be recalled once sent.
 
 What is looked at: the agent's own text (quotes and attribution lines are the customer's own
-words, not a leak) and the subject, through `proxy.customers.CustomerIndex.scan`: full names
+words, not a leak) — of every alternative a client may show (the plain part and, beside it, the
+HTML part: `ParsedMessage.alternatives`; a finding there says "HTML part line N") — and what the
+agent added to the subject around the customer's own subject ("（石田様分）"), through `proxy.customers.CustomerIndex.scan`: full names
 (spacing, width, case), surname + honorific (様, さん, Mr., Ms., …; a bare surname inside
 another word or a place name is not enough), e-mail addresses, phone numbers (any spacing,
 hyphens, width, +81), customer ids (case and width ignored, whole words).
@@ -27,7 +29,7 @@ import re
 from typing import Any, Mapping
 
 from proxy.customers import DEFAULT_HONORIFICS, Match, fold, name_keys
-from proxy.message import ParsedMessage, normalize
+from proxy.message import BodyView, ParsedMessage, normalize
 from proxy.policy.model import Context, Hit
 
 ID = "other-customer-data"
@@ -44,6 +46,11 @@ _ATTRIBUTION_RE = re.compile(
     r"^(?:.*\bwrote[ \t]*:|.*書きました[ \t]*[:：]?|.*<[^<>\s]+@[^<>\s]+>[ \t]*[:：])[ \t]*$",
     re.IGNORECASE | re.MULTILINE)
 _ATTRIBUTION_CUES = ("wrote", "Wrote", "WROTE", "書きました", ">:", ">：")
+
+# Reply prefixes (as subject-changed knows them) with an optional counter and a colon.
+_REPLY_PREFIX_RE = re.compile(
+    r"^\s*(?:re|返信|aw|sv|vs|antw|rif|r|odp|回复|回覆|答复|réf|res|ynt)"
+    r"(?:\s*(?:\[\s*\d+\s*\]|\(\s*\d+\s*\)|\^\s*\d+))?\s*:\s*", re.IGNORECASE)
 
 _KIND_EN = {"name": "name", "surname": "name", "email": "e-mail address", "phone": "phone number",
             "customer_id": "customer id"}
@@ -64,13 +71,40 @@ def _own_names(message: ParsedMessage) -> set[str]:
     return out
 
 
-def _body_line(message: ParsedMessage, match: Match) -> str:
-    """"body line N" for the own line holding the match ("body" when it spans lines)."""
+def _body_line(view: BodyView, match: Match) -> str:
+    """"body line N" for the own line holding the match ("body" when it spans lines); in an
+    alternative other than the primary one, "HTML part line N" ("HTML part")."""
+    place = view.label or "body"
     needle = match.text.lower()
-    for number, line in message.own_lines:
+    for number, line in view.own_lines:
         if needle in fold(line).lower():
-            return f"body line {number}"
-    return "body"
+            return f"{place} line {number}"
+    return place
+
+
+def _subject_rest(subject: str, original_subject: str) -> str:
+    """The reply's subject without the customer's subject and the reply prefixes in front of
+    it: what the agent added ("（石田様分）", "[#12] 田中様の件も"), to be scanned. The customer's
+    own subject is theirs (and what it names is known through the original anyway)."""
+    text, orig = fold(subject), fold(original_subject)
+    while True:
+        m = _REPLY_PREFIX_RE.match(text)
+        if m is None or not m.end():
+            break
+        text = text[m.end():]
+    while True:
+        m = _REPLY_PREFIX_RE.match(orig)
+        if m is None or not m.end():
+            break
+        orig = orig[m.end():]
+    chars = [c for c in orig if not c.isspace()]
+    if not chars:
+        return text
+    # spacing may differ (folded at another place, a space added): match it whitespace-blind
+    m = re.search(r"\s*".join(re.escape(c) for c in chars), text, re.IGNORECASE)
+    if m is None:
+        return text
+    return " ".join((text[:m.start()] + " " + text[m.end():]).split())
 
 
 def _hit(match: Match, where: str) -> Hit:
@@ -78,7 +112,11 @@ def _hit(match: Match, where: str) -> Hit:
     so it names the kind of data and where it is, not the data."""
     kind_en, kind_ja = _KIND_EN[match.kind], _KIND_JA[match.kind]
     place_en = "The subject" if where == "subject" else where[0].upper() + where[1:]
-    place_ja = "件名" if where == "subject" else ("本文" if where == "body" else f"本文{where.split()[-1]}行目")
+    if where == "subject":
+        place_ja = "件名"
+    else:
+        part = "HTMLパートの本文" if where.startswith("HTML part") else "本文"
+        place_ja = part if not where.split()[-1].isdigit() else f"{part}{where.split()[-1]}行目"
     en = (f"{place_en} contains the {kind_en} of another customer who is not a recipient of this reply "
           f"(see the evidence). Remove it — pasted from another case?")
     ja = (f"{place_ja}に、この返信の宛先ではない別のお客様の{kind_ja}が含まれています（証跡を参照）。"
@@ -131,13 +169,17 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
             known.add((m.kind, m.key))
             if m.kind in ("name", "surname"):
                 named.update(m.owners)
-        if normalize(original.subject) and normalize(original.subject) in normalize(subject):
-            subject = ""
-    own = message.own_text
-    if any(k in own for k in _ATTRIBUTION_CUES) and _ATTRIBUTION_RE.search(own):
-        own = _ATTRIBUTION_RE.sub("", own)
+        if normalize(original.subject):
+            subject = _subject_rest(subject, original.subject)
+    # Every alternative a client may show: the plain part and, beside it, the HTML part (a
+    # name or address pasted only into the HTML is what most customers see).
+    texts: list[tuple[str, str, BodyView | None]] = [("subject", subject, None)]
+    for view in message.alternatives:
+        texts.append(("body", view.own_text, view))
     seen: set[tuple[str, str]] = set()
-    for where, text in (("subject", subject), ("body", own)):
+    for where, text, view in texts:
+        if any(k in text for k in _ATTRIBUTION_CUES) and _ATTRIBUTION_RE.search(text):
+            text = _ATTRIBUTION_RE.sub("", text)
         for m in index.scan(text, honorifics):
             if recipients.keys() & set(m.owners) or (m.kind, m.key) in known:
                 continue
@@ -150,7 +192,7 @@ def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any])
             if (m.kind, m.key) in seen:
                 continue
             seen.add((m.kind, m.key))
-            hits.append(_hit(m, where if where == "subject" else _body_line(message, m)))
+            hits.append(_hit(m, where if view is None else _body_line(view, m)))
             if len(hits) >= MAX_HITS:
                 return hits
     return hits

@@ -18,7 +18,9 @@ depth, HTML blockquotes, and the un-prefixed original under an Outlook header bl
 attribution and header lines ("On … wrote:", "差出人: …") are not quote text, nor is an
 elision mark the agent put in ("（中略）", "[...]"), nor what clients add when they turn HTML into
 quoted text ("<mailto:…>", "[image: …]"). When the original has an HTML alternative, a quoted
-line may match its rendering instead of the plain part. A "?" or "〓" a client wrote for a
+line may match its rendering instead of the plain part. When the reply has an HTML alternative
+beside its plain part, its quotes are checked too (most clients show the HTML); a finding there
+says "HTML part, quote line N", and the same altered line is reported once. A "?" or "〓" a client wrote for a
 character its charset could not carry stands for that character.
 """
 from __future__ import annotations
@@ -137,29 +139,36 @@ def _closest(line: str, original: str) -> str | None:
 
 def check(message: ParsedMessage, context: Context, settings: Mapping[str, Any]) -> list[Hit]:
     original = context.original
-    if original is None or not message.quote_spans:
+    if original is None or not (message.quote_spans or message.has_alternatives):
         return []
     # One comparison stream of the original for all passages (the parser's `quote_matches`
     # builds it per passage; interleaved replies have dozens). Lines are looked up forward from
     # where the previous one matched — quotes are usually in order — then anywhere.
     index = QuoteIndex(*_indexed_stream(original.text))
     streams = [index.stream]
-    pos = 0
-    for span in message.quote_spans:
-        hit = _first_altered(span, original, streams, index, pos)
-        if isinstance(hit, int):
-            pos = hit
-            continue
-        # a second opinion before firing: the parser's own matcher knows more client quirks
-        # (list bullets, link targets); it is only asked about a passage that looks altered
-        if quote_matches(span.text, original.text)[0]:
-            continue
-        return [hit]
-    return []
+    hits: list[Hit] = []
+    # Every alternative a client may show: the plain part and, beside it, the HTML part (most
+    # clients show the HTML; a quote altered only there is what the customer reads). One
+    # finding per alternative at most, and the same altered line is reported once.
+    for view in message.alternatives:
+        pos = 0
+        for span in view.quote_spans:
+            hit = _first_altered(span, original, streams, index, pos, view.label)
+            if isinstance(hit, int):
+                pos = hit
+                continue
+            # a second opinion before firing: the parser's own matcher knows more client quirks
+            # (list bullets, link targets); it is only asked about a passage that looks altered
+            if quote_matches(span.text, original.text)[0]:
+                continue
+            if all(h.evidence != hit.evidence for h in hits):
+                hits.append(hit)
+            break
+    return hits
 
 
 def _first_altered(span: QuoteSpan, original: ParsedMessage, streams: list[str], index: QuoteIndex,
-                   pos: int) -> Hit | int:
+                   pos: int, part: str = "") -> Hit | int:
     """The finding for the first altered line of `span`, or (all fine) the stream position
     after its last matched line."""
     run: list[str] = []       # the passage's normalised lines so far (see `QuoteIndex`)
@@ -187,7 +196,7 @@ def _first_altered(span: QuoteSpan, original: ParsedMessage, streams: list[str],
                 run.append(norm)
                 states = index.replay(run)
                 if not states:
-                    return _gap_hit(span.start + offset, previous, text.strip())
+                    return _gap_hit(span.start + offset, previous, text.strip(), part)
             else:
                 run, states = [norm], [found + len(norm)]
             pos = max(pos, min(states))
@@ -211,22 +220,35 @@ def _first_altered(span: QuoteSpan, original: ParsedMessage, streams: list[str],
         quoted = text.strip()
         number = span.start + offset
         was = _closest(quoted, original.text)
-        en = f"Quoted line {number} of the reply is not in the customer's mail: '{quoted}'."
-        ja = f"返信の{number}行目の引用がお客様のメールにありません：「{quoted}」。"
+        en = f"Quoted line {number} of the reply{_part_en(part)} is not in the customer's mail: '{quoted}'."
+        ja = f"返信{_part_ja(part)}の{number}行目の引用がお客様のメールにありません：「{quoted}」。"
         if was:
             en += f" The customer wrote: '{was}'."
             ja += f"お客様の原文は「{was}」です。"
         en += " Restore the customer's wording."
         ja += "原文どおりに戻してください。"
-        return Hit(evidence=quoted, where=f"quote line {number}", detail={"ja": ja, "en": en})
+        return Hit(evidence=quoted, where=_where(part, number), detail={"ja": ja, "en": en})
     return pos
 
 
-def _gap_hit(number: int, before: str, after: str) -> Hit:
+def _part_en(part: str) -> str:
+    return f"'s {part}" if part else ""
+
+
+def _part_ja(part: str) -> str:
+    return "のHTMLパート" if part == "HTML part" else (f"の{part}" if part else "")
+
+
+def _where(part: str, number: int) -> str:
+    """"quote line N", or "HTML part, quote line N" for a passage of the HTML alternative."""
+    return f"{part}, quote line {number}" if part else f"quote line {number}"
+
+
+def _gap_hit(number: int, before: str, after: str, part: str = "") -> Hit:
     """Two quoted lines that are each the customer's, with something other than whole lines cut
     out between them (a word deleted where the agent's lines break)."""
-    en = (f"Quoted lines {number - 1}-{number} of the reply leave out part of the customer's text between "
+    en = (f"Quoted lines {number - 1}-{number} of the reply{_part_en(part)} leave out part of the customer's text between "
           f"'{before}' and '{after}'. Quote whole lines (or mark the cut with （中略）) and restore the customer's wording.")
-    ja = (f"返信の{number - 1}〜{number}行目の引用で、「{before}」と「{after}」の間にあるお客様の文章の一部が"
+    ja = (f"返信{_part_ja(part)}の{number - 1}〜{number}行目の引用で、「{before}」と「{after}」の間にあるお客様の文章の一部が"
           f"削られています。行単位で引用する（省略は（中略）と明記する）か、原文どおりに戻してください。")
-    return Hit(evidence=after, where=f"quote line {number}", detail={"ja": ja, "en": en})
+    return Hit(evidence=after, where=_where(part, number), detail={"ja": ja, "en": en})

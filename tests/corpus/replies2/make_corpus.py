@@ -196,9 +196,6 @@ TODO: dict[str, str] = {
     # engine gaps found by this corpus (see the report in the commit message / test module)
     "11-clean-en-long-original-quoted-in-pieces": "classify: 'that is not connected to anything' fires the en `broken` cue",
     "46-quote-altered-deep-in-long-original": "same classifier false positive adds apology-missing",
-    "57-ocd-other-email-in-html-part-only": "parse() reads only the plain alternative; the HTML part is never scanned",
-    "68-quote-altered-in-html-part-only": "same: quote spans come from the plain alternative only",
-    "69-combo-subject-names-other-customer": "other_customer_data.check drops the whole subject when it contains the original's",
 }
 
 

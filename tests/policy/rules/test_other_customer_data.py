@@ -125,3 +125,54 @@ def test_what_the_customer_wrote_is_not_a_leak() -> None:
     reply = parse((FIXTURES / "ja-name-the-customer-mentioned.eml").read_bytes())
     original = parse((FIXTURES / "ja-name-the-customer-mentioned.original.eml").read_bytes())
     assert other_customer_data.check(reply, Context(original=original, customers=INDEX), {}) == []
+
+
+# --- every alternative a client may show; the subject beyond the customer's own ---------------
+
+
+def _with_original(case: str) -> list:
+    reply = parse((FIXTURES / f"{case}.eml").read_bytes())
+    original = parse((FIXTURES / f"{case}.original.eml").read_bytes())
+    return other_customer_data.check(reply, Context(original=original, customers=INDEX), {})
+
+
+def test_other_data_only_in_the_html_alternative() -> None:
+    # plain part clean; the HTML part (what most clients show) adds 石田's address
+    (hit,) = run("ja-other-email-in-html-alternative")
+    assert hit.where == "HTML part line 6"
+    assert hit.evidence == "kaori.ishida@example.net"
+    assert hit.detail["en"].startswith("HTML part line 6 contains the e-mail address")
+    assert hit.detail["ja"].startswith("HTMLパートの本文6行目に")
+    assert hit.evidence not in hit.detail["en"] and hit.evidence not in hit.detail["ja"]
+
+
+def test_same_data_in_both_alternatives_is_one_finding_on_the_plain_part() -> None:
+    (hit,) = run("ja-other-email-in-both-alternatives")        # HTML part base64
+    assert (hit.where, hit.evidence) == ("body line 6", "kaori.ishida@example.net")
+
+
+def test_html_alternative_quiet_twin() -> None:
+    # the HTML part adds the recipient's own phone; another customer is named only in the quote
+    assert run("ja-html-alternative-clean") == []
+
+
+def test_text_added_around_the_customers_subject_is_scanned() -> None:
+    # 'Re: 製品ユーザー登録について（石田様分）': the customer's subject is theirs, the suffix is not
+    (hit,) = _with_original("ja-subject-suffix-other-customer")
+    assert (hit.where, hit.evidence) == ("subject", "石田様")
+
+
+def test_text_added_around_the_customers_subject_naming_the_recipient_is_quiet() -> None:
+    assert _with_original("ja-subject-suffix-recipient") == []
+
+
+@pytest.mark.parametrize("subject, original, rest", [
+    ("Re: 製品ユーザー登録について（石田様分）", "製品ユーザー登録について", "（石田様分）"),
+    ("RE: Re[2]:  製品ユーザー 登録について", "製品ユーザー登録について", ""),
+    ("[#12] Re: Order 4411 for Ms. Wilson", "Order 4411", "[#12] Re: for Ms. Wilson"),
+    ("Ｒｅ：ご注文について", "ご注文について", ""),
+    ("Totally different", "ご注文について", "Totally different"),
+])
+def test_subject_rest(subject: str, original: str, rest: str) -> None:
+    from proxy.customers import fold
+    assert other_customer_data._subject_rest(subject, original) == fold(rest)

@@ -157,3 +157,30 @@ def test_example_threads(case: str) -> None:
 def test_fast_normalisation_equals_the_parsers(text: str) -> None:
     from proxy.message import normalize
     assert quote_altered._normalize(text) == normalize(text)
+
+
+# --- every alternative a client may show -------------------------------------------------------
+
+
+def test_quote_altered_only_in_the_html_alternative() -> None:
+    # the plain part quotes faithfully; the HTML blockquote (what most clients show) does not
+    (hit,) = run("ja-html-alternative-altered")
+    assert hit.where == "HTML part, quote line 16"
+    assert hit.evidence == "迷惑メールフォルダは確認していません。"
+    assert "HTML part" in hit.detail["en"] and "HTMLパート" in hit.detail["ja"]
+    assert "迷惑メールフォルダも確認しましたが、見当たりませんでした。" in hit.detail["ja"]
+
+
+def test_html_alternative_quoted_faithfully_is_quiet() -> None:
+    assert run("ja-html-alternative-faithful") == []
+
+
+def test_same_alteration_in_both_alternatives_is_reported_once() -> None:
+    (hit,) = run("ja-plain-and-html-alternative-altered")
+    assert hit.where == "quote line 17"                   # the plain (primary) part's line
+
+
+def test_html_alternative_not_rendered_without_an_original() -> None:
+    reply = parse((FIXTURES / "ja-html-alternative-altered.reply.eml").read_bytes())
+    assert quote_altered.check(reply, Context(), {}) == []
+    assert reply.lazy_alternatives is not None and reply.lazy_alternatives._views is None
