@@ -122,6 +122,8 @@ QUESTIONS_EN = [
     "I'd like to know if you deliver on Sundays.",
     "Please send me the manual for the HM-300.",
     "I'd like to cancel my order #1234.",
+    # a state described with "is not …ed" is not a fault ("is not working" is)
+    "The second unit is not connected to anything yet. Can I mount it on the wall, and where do the screws go?",
 ]
 OTHERS = [
     "先日はありがとうございました。おかげさまで問題なく動作しています。",

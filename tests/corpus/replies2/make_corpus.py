@@ -193,9 +193,7 @@ def top(own: str, sig: str, attr: str, quote: str, gap: bool = True) -> str:
 
 CASES: list[tuple[str, list[str], str, dict, dict]] = []
 TODO: dict[str, str] = {
-    # engine gaps found by this corpus (see the report in the commit message / test module)
-    "11-clean-en-long-original-quoted-in-pieces": "classify: 'that is not connected to anything' fires the en `broken` cue",
-    "46-quote-altered-deep-in-long-original": "same classifier false positive adds apology-missing",
+    # engine gaps found by this corpus and not yet fixed (none open)
 }
 
 
