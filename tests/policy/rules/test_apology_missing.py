@@ -3,30 +3,26 @@ Shift_JIS, UTF-8 QP, HTML-only), with the classification handed in or made by th
 and the 12 example threads."""
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import yaml
 
-from proxy.message import parse
-from proxy.policy.model import Context
+from helpers import example_case, example_threads, load_message, make_context
 from proxy.policy.rules import apology_missing
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "apology-missing"
-EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
+RULE = "apology-missing"
 COMPLAINT = SimpleNamespace(category="complaint")
 QUESTION = SimpleNamespace(category="question")
 
 
 def load(case: str):
-    return (parse((FIXTURES / f"{case}.original.eml").read_bytes()),
-            parse((FIXTURES / f"{case}.reply.eml").read_bytes()))
+    return (load_message(f"{RULE}/{case}.original.eml"),
+            load_message(f"{RULE}/{case}.reply.eml"))
 
 
 def run(case: str, complaint=None, settings: dict | None = None) -> list:
     original, reply = load(case)
-    return apology_missing.check(reply, Context(original=original, complaint=complaint), settings or {})
+    return apology_missing.check(reply, make_context(original=original, complaint=complaint), settings or {})
 
 
 @pytest.mark.parametrize("case, fires", [
@@ -64,7 +60,7 @@ def test_not_a_complaint_never_fires() -> None:
 
 def test_no_original_no_finding() -> None:
     _, reply = load("ja-fix-without-apology")
-    assert apology_missing.check(reply, Context(complaint=COMPLAINT), {}) == []
+    assert apology_missing.check(reply, make_context(complaint=COMPLAINT), {}) == []
 
 
 @pytest.mark.parametrize("phrases, case, fires", [
@@ -80,17 +76,11 @@ def test_phrases_setting(phrases: tuple[str, ...], case: str, fires: bool) -> No
     assert bool(run(case, COMPLAINT, {"phrases": phrases})) == fires
 
 
-def _examples() -> list[str]:
-    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
-
-
-@pytest.mark.parametrize("case", _examples())
+@pytest.mark.parametrize("case", example_threads())
 def test_example_threads(case: str) -> None:
-    d = EXAMPLES / case
-    expect = yaml.safe_load((d / "expect.yaml").read_text())
-    hits = apology_missing.check(parse((d / "reply.eml").read_bytes()),
-                                 Context(original=parse((d / "original.eml").read_bytes())), {})
-    assert bool(hits) == (apology_missing.ID in expect["rules"]), hits
+    thread = example_case(case)
+    hits = apology_missing.check(thread.reply, thread.context(), {})
+    assert bool(hits) == thread.expects(apology_missing.ID), hits
 
 
 @pytest.mark.parametrize("text, found", [

@@ -3,24 +3,19 @@ Shift_JIS, ISO-2022-JP, EUC-JP, base64), a customers CSV with an extra column an
 customers sharing the surname 青木, and the 12 example threads."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
+from helpers import FIXTURES, example_case, example_customers, example_threads, load_message, make_context
 from proxy.customers import CustomerIndex
-from proxy.message import parse
-from proxy.policy.model import Context
 from proxy.policy.rules import other_customer_data
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "other-customer-data"
-EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
-INDEX = CustomerIndex.from_csv(FIXTURES / "customers.csv")
+RULE = "other-customer-data"
+INDEX = CustomerIndex.from_csv(FIXTURES / RULE / "customers.csv")
 
 
 def run(case: str, settings: dict | None = None, index: CustomerIndex | None = INDEX) -> list:
-    return other_customer_data.check(parse((FIXTURES / f"{case}.eml").read_bytes()),
-                                     Context(customers=index), settings or {})
+    return other_customer_data.check(load_message(f"{RULE}/{case}.eml"),
+                                     make_context(customers=index), settings or {})
 
 
 @pytest.mark.parametrize("case, where, evidence", [
@@ -76,23 +71,16 @@ def test_to_cc_names_both_customers_and_body_still_checked() -> None:
     assert "2" in hits[0].detail["en"]
 
 
-def _examples() -> list[str]:
-    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
-
-
-@pytest.mark.parametrize("case", _examples())
+@pytest.mark.parametrize("case", example_threads())
 def test_example_threads(case: str) -> None:
-    d = EXAMPLES / case
-    expect = yaml.safe_load((d / "expect.yaml").read_text())
-    index = CustomerIndex.from_csv(EXAMPLES / "customers.csv")
-    hits = other_customer_data.check(parse((d / "reply.eml").read_bytes()),
-                                     Context(original=parse((d / "original.eml").read_bytes()), customers=index), {})
-    assert bool(hits) == (other_customer_data.ID in expect["rules"]), hits
+    thread = example_case(case)
+    hits = other_customer_data.check(thread.reply, thread.context(customers=example_customers()), {})
+    assert bool(hits) == thread.expects(other_customer_data.ID), hits
 
 
 def _rows(extra: list[dict[str, str]], replace: dict[str, dict[str, str]] | None = None) -> CustomerIndex:
     import csv
-    with open(FIXTURES / "customers.csv", encoding="utf-8-sig") as f:
+    with open(FIXTURES / RULE / "customers.csv", encoding="utf-8-sig") as f:
         rows = [dict(r) for r in csv.DictReader(f)]
     for r in rows:
         r.update((replace or {}).get(r["name"], {}))
@@ -113,27 +101,27 @@ def test_the_originals_author_is_a_recipient_at_any_address() -> None:
     # To: takuya@home.example (no display name); the greeting names 長谷川 拓也, whose listed
     # address is the one he wrote the original from.
     assert len(run("ja-reply-to-other-address-of-author")) == 1
-    reply = parse((FIXTURES / "ja-reply-to-other-address-of-author.eml").read_bytes())
-    original = parse((FIXTURES / "ja-reply-to-other-address-of-author.original.eml").read_bytes())
-    assert other_customer_data.check(reply, Context(original=original, customers=INDEX), {}) == []
+    reply = load_message(f"{RULE}/ja-reply-to-other-address-of-author.eml")
+    original = load_message(f"{RULE}/ja-reply-to-other-address-of-author.original.eml")
+    assert other_customer_data.check(reply, make_context(original=original, customers=INDEX), {}) == []
 
 
 def test_what_the_customer_wrote_is_not_a_leak() -> None:
     # The customer's subject and mail name their friend 森田 俊介 (also a customer); the reply
     # keeps the subject and thanks them for 森田様's referral.
     assert len(run("ja-name-the-customer-mentioned")) == 2          # without the original: subject + body
-    reply = parse((FIXTURES / "ja-name-the-customer-mentioned.eml").read_bytes())
-    original = parse((FIXTURES / "ja-name-the-customer-mentioned.original.eml").read_bytes())
-    assert other_customer_data.check(reply, Context(original=original, customers=INDEX), {}) == []
+    reply = load_message(f"{RULE}/ja-name-the-customer-mentioned.eml")
+    original = load_message(f"{RULE}/ja-name-the-customer-mentioned.original.eml")
+    assert other_customer_data.check(reply, make_context(original=original, customers=INDEX), {}) == []
 
 
 # --- every alternative a client may show; the subject beyond the customer's own ---------------
 
 
 def _with_original(case: str) -> list:
-    reply = parse((FIXTURES / f"{case}.eml").read_bytes())
-    original = parse((FIXTURES / f"{case}.original.eml").read_bytes())
-    return other_customer_data.check(reply, Context(original=original, customers=INDEX), {})
+    reply = load_message(f"{RULE}/{case}.eml")
+    original = load_message(f"{RULE}/{case}.original.eml")
+    return other_customer_data.check(reply, make_context(original=original, customers=INDEX), {})
 
 
 def test_other_data_only_in_the_html_alternative() -> None:

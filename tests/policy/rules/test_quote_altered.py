@@ -4,24 +4,20 @@ blockquotes, ISO-2022-JP / Shift_JIS / UTF-8 originals — plus properties (re-w
 trimming never fire, one changed character always does) and the 12 example threads."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 from hypothesis import assume, given, settings, strategies as st
 
-from proxy.message import parse
-from proxy.policy.model import Context
+from helpers import example_case, example_threads, load_message, make_context, make_message
+from proxy.message import ParsedMessage
 from proxy.policy.rules import quote_altered
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "quote-altered"
-EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
+RULE = "quote-altered"
 
 
 def run(case: str) -> list:
-    original = parse((FIXTURES / f"{case}.original.eml").read_bytes())
-    reply = parse((FIXTURES / f"{case}.reply.eml").read_bytes())
-    return quote_altered.check(reply, Context(original=original), {})
+    original = load_message(f"{RULE}/{case}.original.eml")
+    reply = load_message(f"{RULE}/{case}.reply.eml")
+    return quote_altered.check(reply, make_context(original=original), {})
 
 
 QUIET = [
@@ -70,22 +66,20 @@ def test_detail_shows_what_the_customer_wrote() -> None:
 
 
 def test_no_original_no_finding() -> None:
-    reply = parse((FIXTURES / "ja-quantity-changed.reply.eml").read_bytes())
-    assert quote_altered.check(reply, Context(), {}) == []
+    reply = load_message(f"{RULE}/ja-quantity-changed.reply.eml")
+    assert quote_altered.check(reply, make_context(), {}) == []
 
 
 # ---- properties -------------------------------------------------------------------------
 
-ORIGINAL = parse((FIXTURES / "ja-gmail-trimmed.original.eml").read_bytes())
-ORIGINAL_EN = parse((FIXTURES / "en-word-changed.original.eml").read_bytes())
-HEAD = (b"From: =?utf-8?b?6KW/5p2RIOWFiQ==?= <nishimura@minato.example.jp>\nTo: koji.fujita@example.org\n"
-        b"Subject: Re: x\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
-        b"Content-Transfer-Encoding: 8bit\n\n")
+ORIGINAL = load_message(f"{RULE}/ja-gmail-trimmed.original.eml")
+ORIGINAL_EN = load_message(f"{RULE}/en-word-changed.original.eml")
 
 
-def reply_quoting(lines: list[str]) -> bytes:
+def reply_quoting(lines: list[str]) -> ParsedMessage:
     body = "ご連絡ありがとうございます。\n\n--\n西村 光\n\nOn 2026/11/24 19:20, 藤田 浩二 wrote:\n"
-    return HEAD + (body + "".join(f"> {line}\n" for line in lines)).encode()
+    return make_message(from_="西村 光 <nishimura@minato.example.jp>", to="koji.fujita@example.org",
+                        subject="Re: x", body=body + "".join(f"> {line}\n" for line in lines))
 
 
 def rewrap(text: str, width: int) -> list[str]:
@@ -101,8 +95,8 @@ def test_trimming_and_rewrapping_never_fire(data: st.DataObject, original) -> No
     kept = [line for line in lines[start:end] if data.draw(st.booleans()) or line is lines[start]]
     width = data.draw(st.integers(8, 60))
     quoted = [part for line in kept for part in rewrap(line, width)]
-    reply = parse(reply_quoting(quoted))
-    assert quote_altered.check(reply, Context(original=original), {}) == []
+    reply = reply_quoting(quoted)
+    assert quote_altered.check(reply, make_context(original=original), {}) == []
 
 
 @settings(max_examples=60, deadline=None)
@@ -115,8 +109,8 @@ def test_changing_one_character_always_fires(data: st.DataObject, original, new:
     positions = [i for i, ch in enumerate(line) if not ch.isspace()]
     i = data.draw(st.sampled_from(positions))
     changed = line[:i] + new + line[i + 1:]
-    reply = parse(reply_quoting([changed]))
-    hits = quote_altered.check(reply, Context(original=original), {})
+    reply = reply_quoting([changed])
+    hits = quote_altered.check(reply, make_context(original=original), {})
     assert len(hits) == 1 and hits[0].evidence == changed.strip()
 
 
@@ -134,21 +128,15 @@ def test_deleting_a_word_where_the_quote_breaks_always_fires(data: st.DataObject
         parts = b.split(None, 1)
         assume(len(parts) == 2)
         b = parts[1]                      # first word of the second line deleted
-    reply = parse(reply_quoting([a, b]))
-    assert len(quote_altered.check(reply, Context(original=original), {})) == 1
+    reply = reply_quoting([a, b])
+    assert len(quote_altered.check(reply, make_context(original=original), {})) == 1
 
 
-def _examples() -> list[str]:
-    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
-
-
-@pytest.mark.parametrize("case", _examples())
+@pytest.mark.parametrize("case", example_threads())
 def test_example_threads(case: str) -> None:
-    d = EXAMPLES / case
-    expect = yaml.safe_load((d / "expect.yaml").read_text())
-    hits = quote_altered.check(parse((d / "reply.eml").read_bytes()),
-                               Context(original=parse((d / "original.eml").read_bytes())), {})
-    assert bool(hits) == (quote_altered.ID in expect["rules"]), hits
+    thread = example_case(case)
+    hits = quote_altered.check(thread.reply, thread.context(), {})
+    assert bool(hits) == thread.expects(quote_altered.ID), hits
 
 
 @settings(max_examples=300, deadline=None)
@@ -181,6 +169,6 @@ def test_same_alteration_in_both_alternatives_is_reported_once() -> None:
 
 
 def test_html_alternative_not_rendered_without_an_original() -> None:
-    reply = parse((FIXTURES / "ja-html-alternative-altered.reply.eml").read_bytes())
-    assert quote_altered.check(reply, Context(), {}) == []
+    reply = load_message(f"{RULE}/ja-html-alternative-altered.reply.eml")
+    assert quote_altered.check(reply, make_context(), {}) == []
     assert reply.lazy_alternatives is not None and reply.lazy_alternatives._views is None

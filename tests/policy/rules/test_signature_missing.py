@@ -3,21 +3,16 @@ ISO-2022-JP, Shift_JIS, EUC-JP, quoted-printable, HTML-only), the policy's requi
 and the 12 example threads."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
-from proxy.message import parse
-from proxy.policy.model import Context
+from helpers import example_case, example_threads, load_message, make_context, make_message
 from proxy.policy.rules import signature_missing
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "signature-missing"
-EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
+RULE = "signature-missing"
 
 
 def run(case: str, settings: dict | None = None) -> list:
-    return signature_missing.check(parse((FIXTURES / f"{case}.eml").read_bytes()), Context(), settings or {})
+    return signature_missing.check(load_message(f"{RULE}/{case}.eml"), make_context(), settings or {})
 
 
 @pytest.mark.parametrize("case, fires", [
@@ -79,18 +74,12 @@ def test_required_lines(case: str, required: tuple[str, ...], fires: bool) -> No
     ("", "support@minato.example.jp", None),
 ])
 def test_sender_name(display: str, address: str, expected: str | None) -> None:
-    raw = f"From: {display} <{address}>\nTo: a@example.jp\nSubject: x\n\nbody\n".encode()
-    assert signature_missing.sender_name(parse(raw)) == expected
+    message = make_message(from_=f"{display} <{address}>", to="a@example.jp", subject="x", body="body\n")
+    assert signature_missing.sender_name(message) == expected
 
 
-def _examples() -> list[str]:
-    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
-
-
-@pytest.mark.parametrize("case", _examples())
+@pytest.mark.parametrize("case", example_threads())
 def test_example_threads(case: str) -> None:
-    d = EXAMPLES / case
-    expect = yaml.safe_load((d / "expect.yaml").read_text())
-    hits = signature_missing.check(parse((d / "reply.eml").read_bytes()),
-                                   Context(original=parse((d / "original.eml").read_bytes())), {})
-    assert bool(hits) == (signature_missing.ID in expect["rules"]), hits
+    thread = example_case(case)
+    hits = signature_missing.check(thread.reply, thread.context(), {})
+    assert bool(hits) == thread.expects(signature_missing.ID), hits

@@ -2,24 +2,19 @@
 bytes matter: ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8 B/Q), plus the 12 example threads."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
-from proxy.message import parse
-from proxy.policy.model import Context
+from helpers import example_case, example_threads, load_message, make_context
 from proxy.policy.regex import compile_pattern
 from proxy.policy.rules import subject_changed
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "subject-changed"
-EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "examples" / "replies"   # beside the work tree
+RULE = "subject-changed"
 
 
 def run(case: str, settings: dict | None = None) -> list:
-    original = parse((FIXTURES / f"{case}.original.eml").read_bytes())
-    reply = parse((FIXTURES / f"{case}.reply.eml").read_bytes())
-    return subject_changed.check(reply, Context(original=original), settings or {})
+    original = load_message(f"{RULE}/{case}.original.eml")
+    reply = load_message(f"{RULE}/{case}.reply.eml")
+    return subject_changed.check(reply, make_context(original=original), settings or {})
 
 
 @pytest.mark.parametrize("case, fires", [
@@ -82,21 +77,15 @@ def test_reply_prefix_setting(setting: tuple[str, ...], subject: str, fires: boo
 
 
 def test_without_original_nothing_to_compare() -> None:
-    reply = parse((FIXTURES / "ja-generic-subject.reply.eml").read_bytes())
-    assert subject_changed.check(reply, Context(), {}) == []
+    reply = load_message(f"{RULE}/ja-generic-subject.reply.eml")
+    assert subject_changed.check(reply, make_context(), {}) == []
 
 
-def _examples() -> list[str]:
-    return sorted(p.name for p in EXAMPLES.iterdir() if (p / "expect.yaml").is_file())
-
-
-@pytest.mark.parametrize("case", _examples())
+@pytest.mark.parametrize("case", example_threads())
 def test_example_threads(case: str) -> None:
-    d = EXAMPLES / case
-    expect = yaml.safe_load((d / "expect.yaml").read_text())
-    hits = subject_changed.check(parse((d / "reply.eml").read_bytes()),
-                                 Context(original=parse((d / "original.eml").read_bytes())), {})
-    assert bool(hits) == (subject_changed.ID in expect["rules"]), hits
+    thread = example_case(case)
+    hits = subject_changed.check(thread.reply, thread.context(), {})
+    assert bool(hits) == thread.expects(subject_changed.ID), hits
 
 
 @pytest.mark.parametrize("original, reply, same", [
