@@ -627,3 +627,11 @@ def test_one_alternative_when_there_is_no_other(name: str) -> None:
     assert not m.has_alternatives
     (view,) = m.alternatives
     assert view.primary and view.own_text == m.own_text and view.kind == ("html" if m.html else "plain")
+
+
+def test_facade_exports_every_public_name():
+    """`proxy.message` is the facade over `proxy.mail`: what other modules import stays importable."""
+    import proxy.message as facade
+
+    for name in facade.__all__:
+        assert getattr(facade, name) is not None, name
