@@ -166,6 +166,24 @@ class Door:
 
     unreadable = staticmethod(unreadable)
 
+    def judge(self, flow: http.HTTPFlow, read: Callable[[http.HTTPFlow], list[Outgoing]],
+              error_body: Callable[[Refusal], dict]) -> None:
+        """The request hook of an API whose refusal is a JSON error object: read the mails the
+        request sends, check them, and answer with `error_body(refusal)` instead of the API when
+        they may not pass. A request that sends nothing (a batch without a send, a draft being
+        saved) goes through untouched; one that cannot be read is refused."""
+        with self.failing_closed(flow):
+            try:
+                outgoing = read(flow)
+            except ShapeError as exc:
+                refusal = self.unreadable(exc)
+            else:
+                if not outgoing:
+                    return
+                refusal = self.check(flow, outgoing)
+            if refusal is not None:
+                self.refuse(flow, refusal, json_response(refusal.status, error_body(refusal), refusal.outcome))
+
     def refuse(self, flow: http.HTTPFlow, refusal: Refusal, response: http.Response) -> None:
         """Answer from the proxy (the API never sees the request), then audit each mail."""
         flow.response = response

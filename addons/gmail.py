@@ -14,7 +14,7 @@ from typing import Callable
 
 from mitmproxy import http
 
-from addons.door import Door, json_response, request_body
+from addons.door import Door, request_body
 from addons.drafts import Drafts
 from addons.shapes import Outgoing, ShapeError, batch, gmail
 from proxy.decision import Auditor, Decider, Holder
@@ -35,21 +35,7 @@ class GmailGuard:
         if gmail.match(method, path) is None and not batch.is_google_batch(method, path) \
                 and gmail.draft_call(method, path) is None:
             return
-        with self.door.failing_closed(flow):
-            self._check(flow)
-
-    def _check(self, flow: http.HTTPFlow) -> None:
-        try:
-            outgoing = self._read(flow)
-        except ShapeError as exc:
-            refusal = self.door.unreadable(exc)
-        else:
-            if not outgoing:
-                return  # a batch without a send, or a draft being saved
-            refusal = self.door.check(flow, outgoing)
-        if refusal is not None:
-            body = gmail.error(refusal.status, refusal.summary)
-            self.door.refuse(flow, refusal, json_response(refusal.status, body, refusal.outcome))
+        self.door.judge(flow, self._read, lambda refusal: gmail.error(refusal.status, refusal.summary))
 
     def _read(self, flow: http.HTTPFlow) -> list[Outgoing]:
         """The mails a request sends: a send, a draft send, or every send inside a batch."""

@@ -15,7 +15,7 @@ from typing import Callable
 
 from mitmproxy import http
 
-from addons.door import Door, json_response, request_body
+from addons.door import Door, request_body
 from addons.drafts import Drafts
 from addons.shapes import Outgoing, ShapeError, batch, graph
 from proxy.decision import Auditor, Decider, Holder
@@ -36,21 +36,8 @@ class GraphGuard:
         if graph.match(method, path) is None and not batch.is_graph_batch(method, path) \
                 and graph.draft_call(method, path) is None:
             return
-        with self.door.failing_closed(flow):
-            self._check(flow)
-
-    def _check(self, flow: http.HTTPFlow) -> None:
-        try:
-            outgoing = self._read(flow)
-        except ShapeError as exc:
-            refusal = self.door.unreadable(exc)
-        else:
-            if not outgoing:
-                return  # a batch without a send, or a draft being saved
-            refusal = self.door.check(flow, outgoing)
-        if refusal is not None:
-            body = graph.error(refusal.status, refusal.summary, flow.request.timestamp_start, flow.id)
-            self.door.refuse(flow, refusal, json_response(refusal.status, body, refusal.outcome))
+        self.door.judge(flow, self._read, lambda refusal: graph.error(refusal.status, refusal.summary,
+                                                                      flow.request.timestamp_start, flow.id))
 
     def _read(self, flow: http.HTTPFlow) -> list[Outgoing]:
         """The mails a request sends: a send or reply, a draft send, or every send inside a batch."""

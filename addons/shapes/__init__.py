@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from dataclasses import dataclass
 from email.utils import getaddresses
 
@@ -20,6 +21,17 @@ class ShapeError(ValueError):
 
     The addons refuse such a request (fail closed): a mail that was not checked never leaves.
     """
+
+
+def json_object(body: bytes) -> dict:
+    """A request body that must be one JSON object (Gmail's and Graph's send requests)."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ShapeError(f"request body is not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ShapeError("request body is not a JSON object")
+    return data
 
 
 @dataclass(frozen=True)

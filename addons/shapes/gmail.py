@@ -13,11 +13,10 @@ import base64
 import binascii
 import email
 import email.policy
-import json
 import re
 from urllib.parse import parse_qs
 
-from addons.shapes import Outgoing, ShapeError, envelope_of
+from addons.shapes import Outgoing, ShapeError, envelope_of, json_object
 
 SEND_PATH = re.compile(r"^(?P<upload>/upload)?/gmail/v1/users/(?P<user>[^/]+)/messages/send$")
 DRAFTS = re.compile(r"^(?:/upload)?/gmail/v1/users/(?P<user>[^/]+)/drafts(?:/(?P<id>[^/]+))?$")
@@ -40,23 +39,13 @@ def _b64url(text: str) -> bytes:
         raise ShapeError(f"'raw' is not base64url: {exc}") from exc
 
 
-def _json(body: bytes) -> dict:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ShapeError(f"request body is not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ShapeError("request body is not a JSON object")
-    return data
-
-
 def _multipart(content_type: str, body: bytes) -> tuple[dict, bytes]:
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     container = email.message_from_bytes(head + body, policy=email.policy.compat32)
     meta: dict = {}
     for part in container.walk():
         if part.get_content_type() == "application/json":
-            meta = _json(part.get_payload(decode=True) or b"{}")
+            meta = json_object(part.get_payload(decode=True) or b"{}")
         elif part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
             return meta, inner[0].as_bytes() if isinstance(inner, list) else part.get_payload(decode=True)
@@ -72,7 +61,7 @@ def _payload(path: str, content_type: str, body: bytes) -> tuple[dict, bytes | N
         return {}, body
     if upload == "multipart" or content_type.lower().startswith("multipart/"):
         return _multipart(content_type, body)
-    return _json(body), None
+    return json_object(body), None
 
 
 def outgoing(raw: bytes, user: str, thread: str) -> Outgoing:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from datetime import datetime, timezone
 from typing import Any
 
-from addons.shapes import Outgoing, ShapeError, envelope_of
+from addons.shapes import Outgoing, ShapeError, envelope_of, json_object
 from addons.shapes.mime import Draft, Mailbox, build
 from proxy.decision import EnvelopeInfo
 
@@ -107,12 +106,7 @@ def read(path: str, content_type: str, body: bytes, timestamp: float) -> Outgoin
         except (binascii.Error, ValueError) as exc:
             raise ShapeError(f"MIME body is not base64: {exc}") from exc
         return Outgoing("message", raw, envelope_of(raw, "addon:graph", owner, extra))
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ShapeError(f"request body is not JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ShapeError("request body is not a JSON object")
+    data = json_object(body)
     message = data.get("message") or {}
     comment = data.get("comment") if reply_to else None
     if not isinstance(message, dict) or (not message and comment is None):
