@@ -18,6 +18,7 @@ import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from proxy.inbound.dns import DnsError, DnsNameError, DnsTempError, Resolver
 
@@ -346,21 +347,24 @@ async def _target(spec: str | None, s: _Session, domain: str) -> str:
 # --- DNS helpers ------------------------------------------------------------
 
 
-async def _addresses(s: _Session, name: str, *, void_counts: bool) -> list[ipaddress._BaseAddress]:
-    """A or AAAA (matching the client's family) of `name`."""
-    rdtype = "A" if s.ip.version == 4 else "AAAA"
+async def _records(s: _Session, name: str, rdtype: str, *, void_counts: bool = True) -> Sequence[str]:
+    """The `rdtype` records of `name`; a DNS timeout is a temperror, and with `void_counts` an
+    answer without records (NXDOMAIN or NODATA) counts toward the void-lookup limit."""
     try:
-        ans = await s.resolver.query(name, rdtype)
+        records = (await s.resolver.query(name, rdtype)).records
     except DnsNameError:
-        if void_counts:
-            s.count_void()
-        return []
+        records = ()
     except DnsTempError as exc:
         raise _TempError(str(exc)) from exc
-    if not ans.records and void_counts:
+    if not records and void_counts:
         s.count_void()
+    return records
+
+
+async def _addresses(s: _Session, name: str, *, void_counts: bool) -> list[ipaddress._BaseAddress]:
+    """A or AAAA (matching the client's family) of `name`."""
     out = []
-    for rec in ans.records:
+    for rec in await _records(s, name, "A" if s.ip.version == 4 else "AAAA", void_counts=void_counts):
         try:
             out.append(ipaddress.ip_address(rec))
         except ValueError:
@@ -468,18 +472,8 @@ async def _matches(d: _Directive, s: _Session, domain: str, depth: int) -> bool:
     if d.name == "a":
         return any(_in(s.ip, a, d.cidr4, d.cidr6) for a in await _addresses(s, target, void_counts=True))
     if d.name == "mx":
-        try:
-            ans = await s.resolver.query(target, "MX")
-        except DnsNameError:
-            s.count_void()
-            return False
-        except DnsTempError as exc:
-            raise _TempError(str(exc)) from exc
-        if not ans.records:
-            s.count_void()
-            return False
         hosts = []
-        for rec in ans.records:
+        for rec in await _records(s, target, "MX"):
             host = rec.partition(" ")[2].strip().rstrip(".")
             hosts.append(host)
         if len(hosts) > MX_LIMIT:
@@ -509,16 +503,7 @@ async def _matches(d: _Directive, s: _Session, domain: str, depth: int) -> bool:
                 return True
         return False
     if d.name == "exists":
-        try:
-            ans = await s.resolver.query(target, "A")
-        except DnsNameError:
-            s.count_void()
-            return False
-        except DnsTempError as exc:
-            raise _TempError(str(exc)) from exc
-        if not ans.records:
-            s.count_void()
-        return bool(ans.records)
+        return bool(await _records(s, target, "A"))
     if d.name == "include":
         if not _valid_domain(target):
             raise _PermError("include of invalid domain %r" % target)
