@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Hashable, Iterator, TypeVar
 
 import yaml
 
@@ -19,6 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 SUITES = SHARED / "suites"
 FIXTURE = SHARED / "tools" / "dnsfixture.py"
+
+K = TypeVar("K", bound=Hashable)
 
 
 @contextlib.contextmanager
@@ -46,3 +48,18 @@ def dns_server(zone: dict | Path) -> Iterator[str]:
         finally:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def dns_servers(zone_for: Callable[[K], dict | Path]) -> Iterator[Callable[[K], str]]:
+    """Yield `get(key)`: the address of a server for `zone_for(key)`, started on first use.
+    Every server stops on exit. For suites with one zone per scenario (module fixtures)."""
+    with contextlib.ExitStack() as stack:
+        started: dict[K, str] = {}
+
+        def get(key: K) -> str:
+            if key not in started:
+                started[key] = stack.enter_context(dns_server(zone_for(key)))
+            return started[key]
+
+        yield get

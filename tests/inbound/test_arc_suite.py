@@ -6,7 +6,7 @@ import asyncio
 import pytest
 import yaml
 
-from dnsfixture_proc import SUITES, dns_server
+from dnsfixture_proc import SUITES, dns_servers
 from proxy.inbound.arc_check import check_arc
 from proxy.inbound.dns import DnspythonResolver, TtlCache
 
@@ -17,18 +17,11 @@ CASES = [(i, tid, t) for i, sc in enumerate(SCENARIOS) for tid, t in sc["tests"]
 
 @pytest.fixture(scope="module")
 def servers():
-    started: dict[int, tuple[object, str]] = {}
+    def zone(i: int) -> dict:
+        return {name: [{"TXT": value}] for name, value in (SCENARIOS[i].get("txt-records") or {}).items()}
 
-    def get(i: int) -> str:
-        if i not in started:
-            recs = SCENARIOS[i].get("txt-records") or {}
-            cm = dns_server({name: [{"TXT": value}] for name, value in recs.items()})
-            started[i] = (cm, cm.__enter__())
-        return started[i][1]
-
-    yield get
-    for cm, _ in started.values():
-        cm.__exit__(None, None, None)  # type: ignore[attr-defined]
+    with dns_servers(zone) as get:
+        yield get
 
 
 def test_suite_size():

@@ -12,7 +12,7 @@ import asyncio
 import pytest
 import yaml
 
-from dnsfixture_proc import SUITES, dns_server
+from dnsfixture_proc import SUITES, dns_servers
 from proxy.inbound.authenticity import AuthResults, authenticate
 from proxy.inbound.dns import DnspythonResolver, TtlCache
 
@@ -90,17 +90,8 @@ def zone_from(path) -> dict:
 
 @pytest.fixture(scope="module")
 def servers():
-    started: dict[str, tuple[object, str]] = {}
-
-    def get(name: str) -> str:
-        if name not in started:
-            cm = dns_server(zone_from(DIR / name))
-            started[name] = (cm, cm.__enter__())
-        return started[name][1]
-
-    yield get
-    for cm, _ in started.values():
-        cm.__exit__(None, None, None)  # type: ignore[attr-defined]
+    with dns_servers(lambda name: zone_from(DIR / name)) as get:
+        yield get
 
 
 def test_counts():

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from dnsfixture_proc import dns_server
+from dnsfixture_proc import dns_servers
 from proxy.inbound.dns import DnspythonResolver, TtlCache
 from proxy.inbound.spf import check_spf
 from spf_suite import cases, load_scenarios, to_zone
@@ -21,17 +21,8 @@ CASES = cases()
 @pytest.fixture(scope="module")
 def servers():
     """Start each scenario's server on first use; stop all at the end."""
-    stack: dict[int, tuple[object, str]] = {}
-
-    def get(i: int) -> str:
-        if i not in stack:
-            cm = dns_server(to_zone(SCENARIOS[i].get("zonedata") or {}))
-            stack[i] = (cm, cm.__enter__())
-        return stack[i][1]
-
-    yield get
-    for cm, _ in stack.values():
-        cm.__exit__(None, None, None)  # type: ignore[attr-defined]
+    with dns_servers(lambda i: to_zone(SCENARIOS[i].get("zonedata") or {})) as get:
+        yield get
 
 
 def test_suite_size():
