@@ -23,7 +23,6 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -92,44 +91,10 @@ def append_rate(directory: Path, fsync: str, threads: int, records: int) -> dict
 
 
 def serve_gateway(upstream_port: int, fsync: str, log_dir: str) -> None:
-    import logging
+    import relay  # bench/relay.py: the gateway child
 
-    from proxy.config import GatewayConfig, ListenerConfig, UpstreamConfig
-    from proxy.smtp.submission import Gateway, SubmissionHandler
-
-    logging.basicConfig(level=logging.WARNING)
-    cfg = GatewayConfig(state_dir=log_dir, listeners=[ListenerConfig(address="127.0.0.1:0", tls="none")],
-                        upstream=UpstreamConfig(host="127.0.0.1", port=upstream_port, tls="none", auth="none"))
     auditor = AuditLog(Path(log_dir) / "audit", fsync=fsync) if fsync != "off" else None
-
-    async def main() -> None:
-        gw = Gateway(cfg, SubmissionHandler(cfg, auditor=auditor), hostname="replyguard")
-        (_host, port), = await gw.start()
-        print("PORT", port, flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-class Child:
-    def __init__(self, args: list[str]):
-        self.proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        line = self.proc.stdout.readline()  # type: ignore[union-attr]
-        if not line.startswith("PORT "):
-            self.proc.kill()
-            raise RuntimeError(f"{args} did not start: {line!r}")
-        self.port = int(line.split()[1])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc): robust to a busy machine,
-    unlike msgs/s, which other load on the same cores distorts."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    relay.serve_gateway(log_dir, upstream_port, auditor=auditor)
 
 
 def relay_cost(seconds: float, base: Path, rounds: int) -> list[tuple[int, dict[str, float], dict[str, float], dict[str, float], int]]:
@@ -137,7 +102,7 @@ def relay_cost(seconds: float, base: Path, rounds: int) -> list[tuple[int, dict[
     import relay  # bench/relay.py: its sink role and its client
 
     msg, opts = relay.make_message(4096, "utf-8")
-    sink = Child([str(ROOT / "bench" / "relay.py"), "--serve", "sink"])
+    sink = relay.Child("sink")
     out = []
     try:
         for conns in (1, 16):
@@ -148,11 +113,11 @@ def relay_cost(seconds: float, base: Path, rounds: int) -> list[tuple[int, dict[
             for _ in range(rounds):           # interleave the settings so drift hits all alike
                 for mode in MODES:
                     d = tempfile.mkdtemp(prefix="rg-audit-bench-", dir=base)
-                    gw = Child([__file__, "--serve", str(sink.port), mode, d])
+                    gw = relay.Child(str(sink.port), mode, d, script=__file__)
                     try:
-                        cpu0 = cpu_seconds(gw.proc.pid)
+                        cpu0 = gw.cpu()
                         cell = asyncio.run(relay.run_cell(gw.port, msg, opts, conns, seconds))
-                        cpu[mode].append((cpu_seconds(gw.proc.pid) - cpu0) / max(1, cell["n"] + cell["warm"]))
+                        cpu[mode].append((gw.cpu() - cpu0) / max(1, cell["n"] + cell["warm"]))
                     finally:
                         gw.stop()
                     rates[mode].append(cell["rate"])

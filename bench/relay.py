@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -133,12 +134,29 @@ def serve_zero(upstream_port: int) -> None:
     asyncio.run(main())
 
 
-def serve_replyguard(upstream_port: int, policy: bool, stub_parse: bool = False) -> None:
+def serve_gateway(state_dir: str, upstream_port: int, **handler: Any) -> None:
+    """Run the submission door on a free loopback port relaying to `upstream_port`; print
+    `PORT n` for `Child`, then serve until killed. `handler`: SubmissionHandler's keywords."""
     import logging
 
     from proxy.config import GatewayConfig, ListenerConfig, UpstreamConfig
-    from proxy.smtp import submission
     from proxy.smtp.submission import Gateway, SubmissionHandler
+
+    logging.basicConfig(level=logging.WARNING)
+    cfg = GatewayConfig(state_dir=state_dir, listeners=[ListenerConfig(address="127.0.0.1:0", tls="none")],
+                        upstream=UpstreamConfig(host="127.0.0.1", port=upstream_port, tls="none", auth="none"))
+
+    async def main() -> None:
+        gw = Gateway(cfg, SubmissionHandler(cfg, **handler), hostname="replyguard")
+        (_host, port), = await gw.start()
+        print("PORT", port, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_replyguard(upstream_port: int, policy: bool, stub_parse: bool = False) -> None:
+    from proxy.smtp import submission
 
     if stub_parse:
         # "door only": what the SMTP path itself costs, with proxy.message.parse stubbed out
@@ -148,30 +166,21 @@ def serve_replyguard(upstream_port: int, policy: bool, stub_parse: bool = False)
             raw=raw, headers=None, message_id=None, in_reply_to=(), references=(), subject="",  # type: ignore[arg-type]
             from_=None, to=(), cc=(), reply_to=(), text="", own_text="", signature=None, quotes=())
 
-    logging.basicConfig(level=logging.WARNING)
     state = tempfile.mkdtemp(prefix="rg-bench-")
-    cfg = GatewayConfig(state_dir=state, listeners=[ListenerConfig(address="127.0.0.1:0", tls="none")],
-                        upstream=UpstreamConfig(host="127.0.0.1", port=upstream_port, tls="none", auth="none"))
     decider = None
     if policy:
         from proxy.policy.reload import gateway_engine
 
         decider, _watcher = gateway_engine(ROOT / "policies" / "default.yaml", state)
-
-    async def main() -> None:
-        gw = Gateway(cfg, SubmissionHandler(cfg, decider=decider), hostname="replyguard")
-        (host, port), = await gw.start()
-        print("PORT", port, flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    serve_gateway(state, upstream_port, decider=decider)
 
 
 class Child:
-    """A `--serve ROLE` child process; `port` is where it listens."""
+    """A `SCRIPT --serve ROLE` child process (this script unless `script` is given); `port` is
+    where it listens."""
 
-    def __init__(self, *args: str):
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", *args], stdout=subprocess.PIPE,
+    def __init__(self, *args: str, script: str = __file__):
+        self.proc = subprocess.Popen([sys.executable, script, "--serve", *args], stdout=subprocess.PIPE,
                                      text=True, cwd=ROOT)
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         if not line.startswith("PORT "):
