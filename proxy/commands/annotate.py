@@ -3,7 +3,11 @@
 Why the filter never fails loudly: procmail, fetchmail and Sieve pipe every customer mail
 through it. Whatever goes wrong inside — a bug, a broken config, DNS set up wrong — the
 message itself is written back unchanged on stdout, one line goes to stderr, and the exit
-code is 75 (EX_TEMPFAIL), so the delivery agent keeps or retries the mail. Everything heavy
+code is 75 (EX_TEMPFAIL), so the delivery agent keeps or retries the mail. A mail that
+cannot be read (MIME nested too deep to parse) is not such a failure: retrying would fail
+the same way for ever, so it is annotated as far as it goes (authentication and anonymity
+come from the raw bytes and header block, the category is `other` with a comment) and the
+exit is 0 (see proxy/inbound/annotate.py). Everything heavy
 is imported inside that safety net, so even an import error loses nothing.
 
 One exception, on purpose: when the annotation succeeded but the store cannot remember the
@@ -86,8 +90,13 @@ def _annotate(raw: bytes, args: argparse.Namespace) -> bytes:
 
     settings = inbound_settings(args)
     now = datetime.now(timezone.utc)
-    annotation = asyncio.run(
-        annotate_message(
+    done: list[Any] = []
+
+    async def main() -> None:
+        # The result is handed out through `done`, not returned: on Python 3.11 asyncio.run
+        # formats the repr of its main task (result included) when it restores the SIGINT
+        # handler, and the repr of a 10 MB message cost over a second.
+        done.append(await annotate_message(
             raw,
             client_ip=args.client_ip,
             helo=args.helo,
@@ -97,8 +106,10 @@ def _annotate(raw: bytes, args: argparse.Namespace) -> bytes:
             now=now,
             budget_s=settings.dns_budget,
             region_lookup=settings.region_lookup(),
-        )
-    )
+        ))
+
+    asyncio.run(main())
+    annotation = done[0]
     if not args.no_store and settings.remember:
         try:
             store = open_store(settings.state_dir)

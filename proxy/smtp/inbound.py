@@ -9,7 +9,13 @@ next hop that is down or slow gives `451`, and so does any failure of the annota
 itself — forwarding an unannotated copy would let forged trust headers through.
 
 The annotation runs with a per-message DNS budget (see proxy/inbound/annotate.py), so a
-slow zone costs a few seconds, not the SMTP session.
+slow zone costs a few seconds, not the SMTP session; a big or deeply nested mail is parsed
+in a worker thread there, so it does not stall the other sessions.
+
+The message is read after DATA by the block reader the submission door uses
+(proxy/smtp/data_reader.py), with the same total limit `limits.timeouts.client_data`: a
+client trickling its message a line at a time gets `451 4.4.2` and is disconnected, and
+nothing reaches the next hop (its half-done transaction is aborted by QUIT).
 
 Every DATA outcome (delivered, refused by the next hop, tempfail) is one record in the
 compliance log when an auditor is given, with the verdicts we wrote into the headers. The
@@ -28,13 +34,14 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session
 
 from proxy.config import TimeoutsConfig, UpstreamConfig, split_hostport
 from proxy.decision import Auditor, EnvelopeInfo
 from proxy.inbound.annotate import DEFAULT_BUDGET_S, Annotation, annotate_message, remember
 from proxy.inbound.dns import Resolver
 from proxy.smtp import replies
+from proxy.smtp.data_reader import BlockDataReader
 from proxy.smtp.upstream import Answer, UpstreamSession, UpstreamUnavailable
 
 log = logging.getLogger("replyguard.inbound")
@@ -228,8 +235,9 @@ class LmtpNextHop:
         self._drop()
 
 
-class _NextHopMixin:
-    """Per-connection state: the next-hop session, closed when the client goes away."""
+class _NextHopMixin(BlockDataReader):
+    """Per-connection state: the next-hop session, closed when the client goes away; and
+    DATA read in blocks with a total time limit (`data_timeout`, set by InboundServer)."""
 
     next_hop: "UpstreamSession | LmtpNextHop | None" = None
 
@@ -239,6 +247,45 @@ class _NextHopMixin:
             # QUIT at the next hop aborts a half-done transaction there: nothing half-delivered.
             asyncio.get_running_loop().create_task(hop.close())
         super().connection_lost(error)  # type: ignore[misc]
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """aiosmtpd's checks, then `_read_data`; a message that did not arrive whole (too
+        slow, too big, a line over 998) is never annotated nor passed on."""
+        if await self.check_helo_needed():  # type: ignore[attr-defined]
+            return
+        if await self.check_auth_needed("DATA"):  # type: ignore[attr-defined]
+            return
+        envelope: Envelope = self.envelope  # type: ignore[attr-defined]
+        assert envelope is not None
+        if not envelope.rcpt_tos:
+            await self.push(str(replies.NEED_RCPT))  # type: ignore[attr-defined]
+            return
+        if arg:
+            await self.push(str(replies.DATA_SYNTAX))  # type: ignore[attr-defined]
+            return
+        await self.push(str(replies.START_DATA))  # type: ignore[attr-defined]
+        content, problem, _size = await self._read_data()
+        handler: InboundHandler = self.event_handler  # type: ignore[attr-defined]
+        if problem is not None or content is None:
+            reply = handler._per_rcpt(envelope, str(problem))
+            self._set_post_data_state()  # type: ignore[attr-defined]
+            if self.data_timed_out:
+                # The rest of the message is still on the wire: answer and hang up. Closing
+                # the connection QUITs the next hop, which drops its half-done transaction.
+                log.warning("inbound: DATA took longer than %gs; 451 and disconnect", self.data_timeout)
+                await self.push(reply)  # type: ignore[attr-defined]
+                transport = self.transport  # type: ignore[attr-defined]
+                if transport is not None:
+                    transport.close()
+                return
+            if self.next_hop is not None:
+                await self.next_hop.rset()
+            await self.push(reply)  # type: ignore[attr-defined]
+            return
+        envelope.content = envelope.original_content = content
+        status = await self._call_handler_hook("DATA")  # type: ignore[attr-defined]
+        self._set_post_data_state()  # type: ignore[attr-defined]
+        await self.push(str(replies.OK) if status is MISSING else status)  # type: ignore[attr-defined]
 
 
 class InboundSMTP(_NextHopMixin, SMTP):
@@ -395,7 +442,8 @@ class InboundHandler:
         return "\r\n".join([reply] * max(1, len(envelope.rcpt_tos)))
 
     async def handle_exception(self, error: Exception) -> str:
-        log.error("inbound session error: %r", error)
+        # The type and a clipped text only: an exception may carry message bytes.
+        log.error("inbound session error: %s: %.200s", type(error).__name__, error)
         return str(replies.INTERNAL_ERROR)
 
 
@@ -431,6 +479,7 @@ class InboundServer:
         hostname: str | None = None,
         data_size_limit: int = 50 * 1024 * 1024,
         idle_timeout: float = 300.0,
+        data_timeout: float | None = None,
     ) -> None:
         self.host, self.port = split_hostport(listen)
         self.handler = handler
@@ -438,11 +487,12 @@ class InboundServer:
         self.hostname = hostname or socket.gethostname()
         self.data_size_limit = data_size_limit
         self.idle_timeout = idle_timeout
+        self.data_timeout = handler.timeouts.client_data if data_timeout is None else data_timeout
         self.server: asyncio.base_events.Server | None = None
 
     def _make(self) -> SMTP:
         cls = InboundLMTP if self.lmtp else InboundSMTP
-        return cls(
+        proto = cls(
             self.handler,
             data_size_limit=self.data_size_limit,
             enable_SMTPUTF8=True,
@@ -451,6 +501,8 @@ class InboundServer:
             timeout=self.idle_timeout,
             loop=asyncio.get_running_loop(),
         )
+        proto.data_timeout = self.data_timeout  # limits.timeouts.client_data, as on the submission door
+        return proto
 
     async def start(self) -> tuple[str, int]:
         loop = asyncio.get_running_loop()
@@ -475,7 +527,7 @@ async def serve_forever(
 ) -> None:
     """`replyguard inbound`: run until SIGTERM / SIGINT."""
     handler = InboundHandler(annotator, next_hop, timeouts, lmtp=lmtp, auditor=auditor, next_hop_lmtp=next_hop_lmtp)
-    server = InboundServer(listen, handler, lmtp=lmtp)
+    server = InboundServer(listen, handler, lmtp=lmtp, idle_timeout=timeouts.client_idle)
     host, port = await server.start()
     log.info("inbound %s listening on %s:%d, next hop %s:%d", "LMTP" if lmtp else "SMTP", host, port,
              next_hop.host, next_hop.port)

@@ -9,8 +9,8 @@ after the upstream said 250 (or the hold queue has it on disk).
 
 Pieces:
 * `SubmissionProtocol` — aiosmtpd's SMTP with a block-wise DATA reader (aiosmtpd's own
-  reads line by line), connection limits, idle/shutdown handling, and an exception hook
-  that knows its session.
+  reads line by line; shared with the inbound door: proxy/smtp/data_reader.py), connection
+  limits, idle/shutdown handling, and an exception hook that knows its session.
 * `SubmissionHandler` — the aiosmtpd hooks and the three outcomes `relay`, `hold`,
   `refuse`, each ending in exactly one audit call.
 * `Gateway` — listeners, TLS, and graceful shutdown.
@@ -38,14 +38,10 @@ from proxy.outbox import Outbox
 from proxy.policy.verdict import ACCEPT_ALL, Action, Verdict
 from proxy.smtp import replies
 from proxy.smtp.accounts import UsersFile
+from proxy.smtp.data_reader import BlockDataReader
 from proxy.smtp.upstream import Answer, Credentials, UpstreamSession, UpstreamUnavailable
 
 log = logging.getLogger("replyguard.submission")
-
-_TERMINATOR = b"\r\n.\r\n"
-MAX_LINE = 998
-"""RFC 5322 2.1.1: at most 998 characters per line, CRLF excluded."""
-_READ_BLOCK = 1 << 18
 
 
 def accept_all(envelope: EnvelopeInfo, message: ParsedMessage) -> Verdict:
@@ -53,12 +49,12 @@ def accept_all(envelope: EnvelopeInfo, message: ParsedMessage) -> Verdict:
     return ACCEPT_ALL
 
 
-class SubmissionProtocol(SMTP):
-    """One client connection. Holds that connection's upstream session and state."""
+class SubmissionProtocol(BlockDataReader, SMTP):
+    """One client connection. Holds that connection's upstream session and state.
 
-    # Commands are still capped by aiosmtpd's per-command limit (512); the bigger stream
-    # limit only lets the reader buffer big DATA blocks instead of pausing every 2 KB.
-    line_length_limit = 1 << 17
+    DATA is read by `BlockDataReader._read_data` (proxy/smtp/data_reader.py): in blocks,
+    with the total time limit `limits.timeouts.client_data`.
+    """
 
     def __init__(self, handler: "SubmissionHandler", listener: ListenerConfig, gateway: "Gateway | None", **kw: Any):
         super().__init__(handler, **kw)
@@ -124,68 +120,6 @@ class SubmissionProtocol(SMTP):
     async def smtp_RSET(self, arg: str) -> None:
         await super().smtp_RSET(arg)
         await self.close_if_draining()
-
-    # --- DATA, read in blocks -----------------------------------------------------
-
-    def _unread(self, data: bytes) -> None:
-        """Give back bytes read past the end of DATA (a pipelining client) to the reader."""
-        if data:
-            self._reader._buffer[0:0] = data  # type: ignore[attr-defined]
-
-    async def _read_data(self) -> tuple[bytes | None, replies.Reply | None, int]:
-        """Read up to CRLF.CRLF in large blocks; returns (content, problem, size).
-
-        The buffer starts with the CRLF that ended the DATA command, so an empty message
-        and a first line that is a lone dot are found by the same search. The content is
-        un-dot-stuffed with one bytes.replace (RFC 5321 4.5.2). Over the size limit the
-        data is drained and dropped, and the reply is sent only at the end (RFC 5321 4.2.5).
-        """
-        limit = self.data_size_limit or 0
-        buf = bytearray(b"\r\n")
-        scan = 0
-        dropped = 0
-        reader = self._reader
-        try:
-            # The idle timeout restarts with every block; this bounds the whole transfer, so a
-            # client dribbling a byte now and then cannot hold a connection (and a slot) forever.
-            async with asyncio.timeout(self.data_timeout):
-                while True:
-                    chunk = await reader.read(_READ_BLOCK)
-                    if not chunk:
-                        raise ConnectionResetError("client closed the connection during DATA")
-                    self._reset_timeout()
-                    buf += chunk
-                    idx = buf.find(_TERMINATOR, scan)
-                    if idx >= 0:
-                        break
-                    scan = max(0, len(buf) - 4)
-                    if limit and len(buf) + dropped > limit + 2:
-                        dropped += len(buf) - 4
-                        del buf[:-4]
-                        scan = 0
-        except TimeoutError:
-            self.data_timed_out = True  # the rest of the message is still on the wire: hang up
-            return None, replies.fmt(replies.DATA_TIMEOUT, limit=f"{self.data_timeout:g}"), dropped + len(buf)
-        self._unread(bytes(buf[idx + 5:]))
-        size = dropped + idx
-        if dropped:
-            return None, replies.fmt(replies.TOO_BIG, limit=limit), size
-        wire = bytes(memoryview(buf)[2: idx + 5])  # as received: dot-stuffed, ending in CRLF "." CRLF
-        body = bytes(memoryview(buf)[: idx + 2])
-        del buf
-        if b"\r\n." in body:
-            body = body.replace(b"\r\n.", b"\r\n")
-        content = body[2:]
-        # The upstream can get the client's own bytes (no second normalise + dot-stuff pass)
-        # when every line ends in CRLF; bare CR/LF take aiosmtplib's normalising path.
-        crlf = content.count(b"\r\n")
-        self.data_wire = wire if content and content.count(b"\n") == crlf == content.count(b"\r") else None
-        if limit and len(content) > limit:
-            return None, replies.fmt(replies.TOO_BIG, limit=limit), len(content)
-        if content and max(map(len, content.split(b"\n"))) > MAX_LINE + 1:  # +1: the CR; split is C-fast
-            line_no = next(i for i, ln in enumerate(content.split(b"\n"), 1) if len(ln.rstrip(b"\r")) > MAX_LINE)
-            return None, replies.fmt(replies.LINE_TOO_LONG, line=line_no), len(content)
-        return content, None, len(content)
 
     async def smtp_DATA(self, arg: str) -> None:
         if await self.check_helo_needed():

@@ -342,3 +342,25 @@ def test_broken_store_still_annotates(tmp_path):
     assert proc.returncode == 0
     assert "x-sender-anonymity" in added_headers(proc.stdout)
     assert "not remembered in the store" in proc.stderr.decode()
+
+
+def test_annotation_repr_never_holds_the_message():
+    """asyncio formats task results (reprs) on Python 3.11's asyncio.run exit and in debug
+    logs; a repr with the message bytes cost over a second on a 10 MB mail."""
+    raw = b"From: a@b.test\nSubject: big\n\n" + b"x" * (1 << 20) + b"\n"
+    result = asyncio.run(annotate_message(raw, client_ip="192.0.2.1", helo="x.test", mail_from="a@b.test",
+                                          resolver=DictResolver({}), authserv_id=OUR_ID))
+    assert len(repr(result)) < 2000
+
+
+def test_unreadable_body_is_other_with_a_comment_and_headers_still_parsed():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from robust_mutate import nested
+
+    raw = nested(1000).replace(b"Subject: nest\r\n", b"Subject: nest\r\nMessage-ID: <deep@example.com>\r\n")
+    result = asyncio.run(annotate_message(raw, client_ip="192.0.2.1", helo="x.test", mail_from="a@example.com",
+                                          resolver=DictResolver({}), authserv_id=OUR_ID))
+    assert (result.category, result.score) == ("other", 0.0)
+    assert "too deep" in result.comment
+    assert result.parsed is not None and result.parsed.message_id == "deep@example.com"
+    assert result.output.endswith(raw.split(b"\r\n\r\n", 1)[1])

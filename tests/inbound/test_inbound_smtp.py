@@ -327,3 +327,138 @@ def test_session_values_reach_the_pipeline_and_lmtp_answers_per_recipient():
     assert seen == {"client_ip": "192.0.2.1", "helo": "mx.corp.test", "mail_from": "taro.yamada@corp.test"}
     assert hop.sent[0].startswith(b"X-Test: 1\r\n")
     assert reply.split("\r\n") == ["250 2.0.0 <a@shop.example> saved", "452 4.2.2 <b@shop.example> full"]
+
+
+# ----------------------------------------------------------------------------- robustness, real sockets
+
+
+class Client:
+    """A raw SMTP client on a real socket (swaks cannot trickle or interleave)."""
+
+    def __init__(self, address: str, timeout: float = 30):
+        import socket
+
+        host, port = address.rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+        self.buf = b""
+        assert self.reply().startswith("220")
+
+    def reply(self) -> str:
+        """One whole reply (multi-line joined with \\n), or "" when the server hung up."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return "\n".join(lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode("utf-8", "replace"))
+            if line[3:4] != b"-":
+                return "\n".join(lines)
+
+    def cmd(self, line: str) -> str:
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self.reply()
+
+    def start(self, rcpt: str = "support@shop.example") -> None:
+        assert self.cmd("EHLO mx.corp.test").startswith("250")
+        assert self.cmd("MAIL FROM:<taro.yamada@corp.test>").startswith("250")
+        assert self.cmd("RCPT TO:<%s>" % rcpt).startswith("250")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_client_trickling_data_is_cut_off_after_client_data(sink, dns, tmp_path):
+    """limits.timeouts.client_data bounds the whole DATA transfer (as on the submission
+    door): a header line every 0.6 s keeps the idle timer happy for ever, but after 2 s the
+    client gets 451 4.4.2 and is disconnected, and nothing reaches the next hop."""
+    cfg = tmp_path / "gw.yaml"
+    cfg.write_text("limits:\n  timeouts: {client_idle: 30s, client_data: 2s}\n", encoding="utf-8")
+    server = Inbound("127.0.0.1:%d" % sink.port, dns, tmp_path, "--config", str(cfg))
+    try:
+        c = Client(server.address)
+        c.start()
+        assert c.cmd("DATA").startswith("354")
+        start = time.monotonic()
+        reply = ""
+        for i in range(40):  # up to 24 s of trickling
+            try:
+                c.sock.sendall(b"X-Trickle-%d: still typing\r\n" % i)
+            except OSError:
+                break
+            c.sock.settimeout(0.6)
+            try:
+                reply = c.reply()
+                break
+            except TimeoutError:
+                continue
+        elapsed = time.monotonic() - start
+        assert reply.startswith("451 4.4.2 "), reply
+        assert 1.5 < elapsed < 5, elapsed
+        c.sock.settimeout(5)
+        assert c.reply() == ""  # disconnected
+        c.close()
+        time.sleep(0.3)
+        assert sink.messages == []
+        # the door still works for the next client
+        ok = Client(server.address)
+        ok.start()
+        assert ok.cmd("DATA").startswith("354")
+        ok.sock.sendall(b"From: taro.yamada@corp.test\r\nSubject: hi\r\n\r\nhello\r\n.\r\n")
+        assert ok.reply().startswith("250"), "after a cut-off the next message must pass"
+        ok.cmd("QUIT")
+        ok.close()
+        assert len(sink.messages) == 1
+    finally:
+        server.stop()
+
+
+def test_deeply_nested_mail_is_delivered_annotated_and_does_not_stall_other_sessions(sink, dns, tmp_path):
+    """1000-level MIME nesting: annotated (category other) and delivered, not 451; its
+    parsing runs in a worker thread, so another session's commands keep being answered.
+    (--log-level WARNING: at INFO aiosmtpd logs every NOOP, and a stderr pipe nobody reads
+    would fill up and block the server.)"""
+    import threading
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from robust_mutate import dot_stuff, nested
+
+    msg = nested(1000).replace(b"From: a@example.com", b"From: taro.yamada@corp.test")
+    inbound = Inbound("127.0.0.1:%d" % sink.port, dns, tmp_path, "--log-level", "WARNING")
+    other = Client(inbound.address)
+    other.start("someone@shop.example")
+    gaps: list[float] = []
+    stop = threading.Event()
+
+    def noop_loop() -> None:
+        while not stop.is_set():
+            t0 = time.monotonic()
+            assert other.cmd("NOOP").startswith("250")
+            gaps.append(time.monotonic() - t0)
+            time.sleep(0.005)
+
+    c = Client(inbound.address)
+    c.start()
+    assert c.cmd("DATA").startswith("354")
+    pinger = threading.Thread(target=noop_loop)
+    pinger.start()
+    try:
+        time.sleep(0.2)
+        c.sock.sendall(dot_stuff(msg))
+        reply = c.reply()
+        time.sleep(0.1)
+    finally:
+        stop.set()
+        pinger.join(10)
+        inbound.stop()
+    assert reply.startswith("250"), reply
+    assert len(sink.messages) == 1
+    h = added_headers(sink.messages[0].content)
+    assert h["x-support-category"].startswith("other; score=0.00 (body not read"), h
+    assert "dkim=none" in h["authentication-results"]
+    assert body(sink.messages[0].content).rstrip(b"\r\n") == body(msg).rstrip(b"\r\n")
+    assert gaps and max(gaps) < 0.15, "another session waited %.2fs for NOOP" % max(gaps)
+    c.close()
+    other.close()
