@@ -7,13 +7,11 @@ tests/corpus/replies2/make_corpus.py.
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.test_reply_corpus import CHECKER, REPLYGUARD, ROOT, _expect, _run
+from tests.test_reply_corpus import CHECKER, REPLYGUARD, ROOT, _expect, check_case, check_shared_checker
 
 CORPUS = ROOT / "tests" / "corpus" / "replies2"
 CASES = sorted(p for p in CORPUS.iterdir() if (p / "expect.yaml").is_file())
@@ -22,14 +20,7 @@ CASES = sorted(p for p in CORPUS.iterdir() if (p / "expect.yaml").is_file())
 @pytest.mark.skipif(not REPLYGUARD.exists(), reason="replyguard not installed in .venv")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_reply_case(case: Path) -> None:
-    want = _expect(case)
-    got = _run(case)
-    exact = got == (want["action"], want["rules"])
-    if want.get("todo") == "true":
-        if exact:
-            pytest.fail(f"{case.name} is marked todo but now passes: drop `todo: true`")
-        pytest.xfail(f"known gap: expected {want['action']} {want['rules']}, got {got[0]} {got[1]}")
-    assert exact, f"{case.name}: expected {want['action']} {want['rules']}, got {got[0]} {got[1]}"
+    check_case(case)
 
 
 def test_corpus_is_balanced() -> None:
@@ -39,9 +30,4 @@ def test_corpus_is_balanced() -> None:
 
 @pytest.mark.skipif(not (REPLYGUARD.exists() and CHECKER.exists()), reason="checker or replyguard missing")
 def test_shared_checker_reports_only_todo_cases() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(CHECKER), str(CORPUS), "--replyguard", str(REPLYGUARD)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    todo = {c.name for c in CASES if _expect(c).get("todo") == "true"}
-    mismatched = {line.split(":", 1)[0] for line in proc.stdout.splitlines()[:-1] if ":" in line}
-    assert mismatched == todo, proc.stdout
+    check_shared_checker(CORPUS, CASES)
