@@ -18,8 +18,6 @@ characters and named in `problems`.
 """
 from __future__ import annotations
 
-import email
-import email.policy
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Literal
@@ -30,7 +28,7 @@ from proxy.mail.comparison import QuoteIndex, iter_quote_mismatches, normalize, 
 from proxy.mail.headers import Address, addresses, decode_words, message_ids, raw_header, raw_to_str
 from proxy.mail.html_text import render_html
 from proxy.mail.language import language_of
-from proxy.mail.mime import MIME_DEFECTS, choose_body, part_text, repair_multipart
+from proxy.mail.mime import MIME_DEFECTS, choose_body, part_text, read_structure, repair_multipart
 from proxy.mail.quotes import QuoteSpan
 
 __all__ = [
@@ -112,7 +110,7 @@ class ParsedMessage:
 def parse(raw: bytes) -> ParsedMessage:
     """Raw message bytes -> ParsedMessage. Never raises on bad mail: see `problems`."""
     problems: list[str] = []
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = read_structure(raw)
     for defect in msg.defects:
         name = defect.__class__.__name__
         if name in MIME_DEFECTS:

@@ -50,6 +50,8 @@ class Store(Protocol):
     def customers(self) -> list[dict[str, str]]: ...
 
 
+_IDS_PER_QUERY = 200  # two parameters each; well under SQLite's 999-parameter floor
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS originals (
     message_id  TEXT PRIMARY KEY,
@@ -120,9 +122,19 @@ class SQLiteStore:
     def find_original(self, message_ids: Sequence[str]) -> bytes | None:
         """The first of `message_ids` (callers pass In-Reply-To first, then References newest first)
         that the store knows."""
+        ids = list(dict.fromkeys(mid.strip("<> ") for mid in message_ids))
         conn = self._conn()
-        for mid in message_ids:
-            row = conn.execute("SELECT raw FROM originals WHERE message_id = ?", (mid.strip("<> "),)).fetchone()
+        # One primary-key lookup per call, not one per id: IN over the ids, the first in the
+        # caller's order wins (CASE gives each its rank). Chunked only for a hostile References.
+        for at in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[at:at + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            rank = " ".join("WHEN ? THEN %d" % i for i in range(len(chunk)))
+            row = conn.execute(
+                f"SELECT raw FROM originals WHERE message_id IN ({marks})"
+                f" ORDER BY CASE message_id {rank} END LIMIT 1",
+                (*chunk, *chunk),
+            ).fetchone()
             if row is not None:
                 return bytes(row[0])
         return None

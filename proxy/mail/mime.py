@@ -27,6 +27,29 @@ MIME_DEFECTS = {
 }
 
 
+def read_structure(raw: bytes) -> Message:
+    """Raw bytes -> the compat32 `Message` tree, as `email.message_from_bytes` builds it.
+
+    Why not just call that: for a single-part mail its feed parser walks the whole body line
+    by line only to join the lines again (a third of `parse` at 4 KB, ~1 ms at 100 KB). So
+    when the header block ends at the first CRLF CRLF (SMTP always sends CRLF), only the
+    header goes through the stdlib parser and the body is attached as the same string the
+    parser would have made. Anything the fast path cannot vouch for — a header defect, a
+    multipart or message/* type, bare CR or LF in the header — takes the full parse.
+    """
+    sep = raw.find(b"\r\n\r\n")
+    if sep >= 0:
+        head = raw[:sep + 4]
+        crlf = head.count(b"\r\n")
+        if head.count(b"\n") == crlf and head.count(b"\r") == crlf:
+            msg = email.message_from_bytes(head, policy=email.policy.compat32)
+            if not msg.defects and msg.get_payload() == "" \
+                    and msg.get_content_maintype() not in ("multipart", "message"):
+                msg.set_payload(raw[sep + 4:].decode("ascii", "surrogateescape"))
+                return msg
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
 _BOUNDARY_GUESS_RE = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-]{1,70}?)[ \t]*\r?$", re.M)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -127,6 +128,36 @@ def quoted_header_keys(message: ParsedMessage) -> tuple[tuple[str, ...], tuple[s
     return tuple(a for a in addresses if a), tuple(s for s in subjects if s)
 
 
+class OriginalCache:
+    """The last originals answered, parsed and classified, by Message-ID (a bounded LRU).
+
+    Why: agents answer the same thread several times (a reply, a correction, a colleague's
+    follow-up), and reading the original back from the store, parsing it and classifying it
+    cost more than the reply's own check. Originals are immutable (the inbound door stores each
+    Message-ID once), so an entry never goes stale; the bound keeps memory flat (an entry of a
+    100 KB original is about half a megabyte).
+    """
+
+    def __init__(self, size: int = 64):
+        self._size = size
+        self._entries: OrderedDict[str, tuple[ParsedMessage, Any]] = OrderedDict()
+        self._lock = threading.Lock()  # decide may run on several executor threads
+
+    def get(self, message_id: str) -> tuple[ParsedMessage, Any] | None:
+        with self._lock:
+            entry = self._entries.get(message_id)
+            if entry is not None:
+                self._entries.move_to_end(message_id)
+            return entry
+
+    def put(self, message_id: str, entry: tuple[ParsedMessage, Any]) -> None:
+        with self._lock:
+            self._entries[message_id] = entry
+            self._entries.move_to_end(message_id)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class Loaded:
     """What a reload produces: the policy and the customer index built for it."""
@@ -157,6 +188,7 @@ class Engine:
         self._clock = clock
         self._classify = classify
         self._lock = threading.Lock()
+        self._originals = OriginalCache()
 
     @property
     def policy(self) -> Policy:
@@ -218,10 +250,34 @@ class Engine:
                           complaint=self.classify(original), now=self._clock())
         return evaluate(message, context, loaded.policy, sender=sender)
 
+    def original_and_category(self, message: ParsedMessage) -> tuple[ParsedMessage | None, Any]:
+        """The original `message` answers, parsed, and its classification; from the cache when
+        the reply's first reference (In-Reply-To) was answered recently.
+
+        Only the first reference may hit: the store answers with the first reference it knows,
+        and for that one a cached entry is exactly what it would return. A later reference in
+        the cache proves nothing (an earlier one may have been stored since), so then the store
+        is asked."""
+        ids = reference_order(message)
+        if ids:
+            entry = self._originals.get(ids[0])
+            if entry is not None:
+                return entry
+        original = self.find_original(message)
+        if original is None:
+            return None, None
+        entry = (original, self.classify(original))
+        if original.message_id:
+            self._originals.put(original.message_id, entry)
+        return entry
+
     def decide(self, envelope: EnvelopeInfo, message: ParsedMessage) -> Verdict:
-        """Decider: find the original in the store, classify it, evaluate under the policy in force."""
+        """Decider: find the original (store or cache), classify it, evaluate under the policy in force."""
         sender = envelope.mail_from or (message.from_.addr if message.from_ else None)
-        return self.evaluate(message, self.find_original(message), sender=sender)
+        original, complaint = self.original_and_category(message)
+        loaded = self._loaded  # one consistent snapshot even if a reload swaps mid-call
+        context = Context(original=original, customers=loaded.customers, complaint=complaint, now=self._clock())
+        return evaluate(message, context, loaded.policy, sender=sender)
 
     __call__ = decide
 

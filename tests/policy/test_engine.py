@@ -342,3 +342,45 @@ def test_missing_original_for_shadow_rules_only_is_a_shadow_note():
     verdict = evaluate(REPLY, ctx(original=None), policy)
     assert verdict.action is Action.ACCEPT and verdict.findings == ()
     assert [f.rule for f in verdict.shadow] == [ORIGINAL_NOT_FOUND]
+
+
+def test_same_thread_answered_again_reads_parses_and_classifies_the_original_once():
+    reg = registry()
+    policy = compile_(policy_text(entry("subject-changed", "reject")), reg)
+    store = DictStore({"o1@example.com": ORIGINAL.raw})
+    seen = []
+    engine = Engine(Loaded(policy), store=store, clock=lambda: FIXED,
+                    classify=lambda m: seen.append(m) or "complaint")
+    envelope = EnvelopeInfo(door="submission", mail_from="agent@support.example.jp", rcpt_tos=())
+    first = engine.decide(envelope, REPLY)
+    second = engine.decide(envelope, REPLY)
+    assert first.action is second.action is Action.REJECT
+    assert len(store.asked) == 1 and len(seen) == 1
+    contexts = [call[1] for call in reg["subject-changed"].calls]
+    assert contexts[0].original is contexts[1].original and contexts[1].complaint == "complaint"
+
+
+def test_original_cache_hits_only_on_the_first_reference():
+    """A cached later reference proves nothing: an earlier one (In-Reply-To) may have been stored
+    since, and the store would answer with that one."""
+    reg = registry()
+    policy = compile_(policy_text(entry("subject-changed", "reject")), reg)
+    store = DictStore({"o1@example.com": ORIGINAL.raw})
+    engine = Engine(Loaded(policy), store=store, clock=lambda: FIXED, classify=lambda m: None)
+    envelope = EnvelopeInfo(door="submission", mail_from="", rcpt_tos=())
+    engine.decide(envelope, REPLY)                                   # caches o1
+    later = parse(REPLY.raw.replace(b"In-Reply-To: <o1@example.com>", b"In-Reply-To: <new@example.com>"))
+    assert reference_order(later)[0] == "new@example.com"
+    engine.decide(envelope, later)
+    assert store.asked[-1][0] == "new@example.com"
+
+
+def test_original_cache_is_bounded_and_keeps_the_recently_used():
+    from proxy.policy.engine import OriginalCache
+
+    cache = OriginalCache(size=2)
+    cache.put("a", (ORIGINAL, None))
+    cache.put("b", (ORIGINAL, None))
+    assert cache.get("a") is not None          # a is now the most recent
+    cache.put("c", (ORIGINAL, None))
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
