@@ -211,6 +211,36 @@ def test_negated_or_hypothetical_problems_stay_questions(quiet: str) -> None:
     assert classify_text(quiet).category == "question", classify_text(quiet).explain()
 
 
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # a source's statement is context, not a complaint: only a contradiction makes it one
+        ('The manual says to use "suitable water", but it does not say whether ordinary tap water '
+         "is fine. Can I use tap water?", "question"),
+        ("The website says delivery takes 3-5 business days. Does that include Saturdays?", "question"),
+        ("The website said it would arrive in 3 days, but it still has not arrived.", "complaint"),
+        ("サイトに「対応機種以外では使えない場合があります」とありましたが、iPhone 15でも使えますか。", "question"),
+        ("サイトには3日で届くとありましたが、1週間経ってもまだ届きません。", "complaint"),
+        # a hearsay-checking question is hypothetical; reported speech plus a real failure is not
+        ("底が少し丸くなっている土鍋は使えないと聞きましたが、本当でしょうか。", "question"),
+        ("IHで使えると伺いましたが、実際には使えませんでした。", "complaint"),
+        # "has not come on" is an indicator light, "has not come" a parcel
+        ("The filter indicator has not come on yet after eight months. How often should I replace it?",
+         "question"),
+        ("My parcel has not come yet and it was due on Monday.", "complaint"),
+        # negated problems and will-it questions
+        ("商品は無事に届きました。傷や破損もなく、問題なく使えています。", "other"),
+        ("特に故障しているわけではないのですが、点検はお願いできますか。", "question"),
+        ("200Vのコンセントにつないでも壊れませんか。", "question"),
+        ("Can I use this adapter in the UK, or will it overheat?", "question"),
+        ("Thanks for the quick delivery. Everything arrived in perfect condition, nothing damaged.", "other"),
+        ("届いた日から壊れています。交換してください。", "complaint"),
+    ],
+)
+def test_false_positive_root_causes(text: str, category: str) -> None:
+    assert classify_text(text).category == category, classify_text(text).explain()
+
+
 def test_full_width_forms_count() -> None:
     assert classify_text("配送日を指定できますか？").category == "question"
     assert classify_text("ＲＥＦＵＮＤ ＭＥ ＮＯＷ．Ｔｈｉｓ ｉｓ ｕｎａｃｃｅｐｔａｂｌｅ．").category == "complaint"

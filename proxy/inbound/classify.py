@@ -175,7 +175,14 @@ _CONDITIONAL_RE = re.compile(
 # "異音が出ることはありますか". Its problem words are as hypothetical as an "if".
 _FEATURE_Q_RE = re.compile(
     r"^(does|do|will|would|can|is|are) (it|the|this|that|these|those|a|an|your)\b(?!.*\bnormal\b).*\?$"
-    r"|ことは(あり|ござい)ます(か|でしょうか)|ことが(あり|ござい)ます(か|でしょうか)|ことはない(ですか|でしょうか)")
+    r"|ことは(あり|ござい)ます(か|でしょうか)|ことが(あり|ござい)ます(か|でしょうか)|ことはない(ですか|でしょうか)"
+    # "200Vにつないでも壊れませんか", "故障の原因になりますか", "or will it overheat?": will it?, not did it
+    r"|(壊れ|故障し|傷(が)?つき|割れ|破れ|焦げ|錆び|さび|漏れ|熱くなり|変形し|変色し)(たりし)?(ません|ない)(か|でしょうか|ですか)"
+    r"|(原因|おそれ|恐れ|心配|可能性)(に|が|は)?(なり|あり|ござい)ます(か|でしょうか)|(ないか|か(どうか)?)(心配|不安)"
+    r"|(^|, ?|\bor )(will|would|might|could|does|can) (it|this|that|they) (\w+ ){0,2}(overheat|damage|harm|break|scratch"
+    r"|burn|melt|leak|rust|crack|fade|shrink|void|hurt|stain|catch fire)\w*\b[^.]*\?$"
+    # a hearsay-checking question: "…使えないと聞きましたが、本当でしょうか" is as hypothetical as an "if"
+    r"|(と|って)(聞き|伺い|言われ|読み)ました(が|けど).{0,30}(本当|事実|正しい)(なの)?(でしょうか|ですか)")
 _TARA_RE = re.compile(r"(た|だ)ら(?!れ)|なら(?!ない|ず)|(とき|時|際)(は|に(は)?)(?!既|すで|もう)")
 _ASKING_RE = re.compile(r"(か|でしょうか|ますか|ですか)[。.]?$|\?")
 _REPLY_PREFIX_RE = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs|tr|wg|返信|転送)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I)
@@ -285,7 +292,9 @@ def classify_text(body: str, subject: str = "", cues: tuple[_CueSpec, ...] | Non
             if spec.lang == "ja" and not unit_flags(i)[0]:
                 continue
             # only alongside a cue of the kind it needs, in the same sentence
-            if any(p.regex.search(units[i][0]) for p in partners) and credit(i, spec, m.group(0)):
+            # a partner damped as hypothetical ("使えない場合があります") is no context
+            if any(p.regex.search(units[i][0]) and not (p.dampen and unit_flags(i)[1]) for p in partners) \
+                    and credit(i, spec, m.group(0)):
                 break
 
     def noisy_or(cues: Iterable[Cue]) -> float:

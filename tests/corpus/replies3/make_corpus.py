@@ -287,14 +287,10 @@ def reply(o: dict, r: dict) -> bytes:
 
 
 CASES: list[tuple[str, list[str], str, dict, dict]] = []
-# Known engine gaps (classifier false positives on plain questions; see the commit message):
-#  wrong-promise en fires on a bare "manual says"; told-but + unusable on a hearsay question
-#  "…使えないと聞きましたが、本当でしょうか"; delay-event en on "has not come on" (an indicator light).
-TODO: set[str] = {
-    "20-clean-en-tb-quote", "21-signature-missing-en", "22-two-rules-en-quote-and-other-email",
-    "45-clean-reply-with-own-customer-data", "46-quote-size-changed",
-    "57-clean-en-rewrapped-quote", "58-quote-en-months-changed",
-}
+# Known engine gaps (xfail until fixed). Empty: the seven classifier false positives on plain
+# questions (a bare "manual says", the hearsay question "…使えないと聞きましたが、本当でしょうか",
+# "has not come on" of an indicator light) were fixed in proxy/inbound/complaint_cues.yaml.
+TODO: set[str] = set()
 
 
 def case(name, rules, why, o, **r):
