@@ -248,6 +248,33 @@ class HoldConfig:
 
 
 @dataclass
+class NoticesConfig:
+    """Notice mails to the agent about their own reply (proxy/notices.py).
+
+    Sent from `hold.notify_from`, over the hold queue's delivery path (the upstream, logging
+    in as `hold.release_user` when auth is passthrough; else the local outbox maildir).
+    """
+
+    reject: bool = True
+    """A refused (550) reply → a "Not sent" mail in the policy language and English, with the
+    exact offending text and the reply attached; the SMTP answer never waits for it."""
+    hold: bool = False
+    """A held reply → a "Held for review" mail with the same findings."""
+    repeat_after: Duration = 30.0
+    """The same sender refused again with the same findings within this time (a client's
+    retry loop) gets no second notice."""
+    max_per_hour: int = 30
+    """At most this many notices to one sender per hour, whatever the findings (0 = no limit)."""
+    reference: str = ""
+    """Shown as the policy reference in notices (e.g. the team's wiki page on reply rules)."""
+
+    def check(self) -> list[tuple[str, str]]:
+        if self.max_per_hour < 0:
+            return [("max_per_hour", "must be 0 (no limit) or more")]
+        return []
+
+
+@dataclass
 class GatewayConfig:
     state_dir: PathStr = "var"
     policy: PathStr = ""
@@ -260,6 +287,7 @@ class GatewayConfig:
     inbound: InboundConfig = field(default_factory=InboundConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     hold: HoldConfig = field(default_factory=HoldConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
 
     def check(self) -> list[tuple[str, str]]:
         if not self.listeners:

@@ -467,25 +467,28 @@ def _busy(hold_id: str, state: str) -> str:
             f"`replyguard held recover` finishes it)")
 
 
+def delivery_from_config(cfg: GatewayConfig) -> Delivery:
+    """Where released mail and the gateway's own notices go: the upstream (as the account, or
+    as `hold.release_user`), or the state dir's outbox maildir when no upstream is configured."""
+    if cfg.upstream is None:
+        return OutboxDelivery(Path(cfg.state_dir) / "outbox")
+    up = cfg.upstream
+    creds = None
+    if up.auth == "account" and up.account.user and up.account.password_file:
+        creds = Credentials(up.account.user, Path(up.account.password_file).read_text(encoding="utf-8").strip())
+    elif cfg.hold.release_user and cfg.hold.release_password_file:
+        creds = Credentials(cfg.hold.release_user,
+                            Path(cfg.hold.release_password_file).read_text(encoding="utf-8").strip())
+    return UpstreamDelivery(up, cfg.limits.timeouts, credentials=creds, hostname=cfg.tls.hostname)
+
+
 def from_config(cfg: GatewayConfig, auditor: Auditor | None = None) -> Releaser:
     """The releaser the CLI and `serve` use: same state dir, same upstream, same log."""
     state = Path(cfg.state_dir)
-    delivery: Delivery
-    if cfg.upstream is None:
-        delivery = OutboxDelivery(state / "outbox")
-    else:
-        up = cfg.upstream
-        creds = None
-        if up.auth == "account" and up.account.user and up.account.password_file:
-            creds = Credentials(up.account.user, Path(up.account.password_file).read_text(encoding="utf-8").strip())
-        elif cfg.hold.release_user and cfg.hold.release_password_file:
-            creds = Credentials(cfg.hold.release_user,
-                                Path(cfg.hold.release_password_file).read_text(encoding="utf-8").strip())
-        delivery = UpstreamDelivery(up, cfg.limits.timeouts, credentials=creds, hostname=cfg.tls.hostname)
     return Releaser(
         Quarantine(state / "held"),
         auditor if auditor is not None else open_log(state, cfg.audit),
-        delivery,
+        delivery_from_config(cfg),
         notify_from=cfg.hold.notify_from,
         supervisor=cfg.hold.supervisor,
         escalate_after=cfg.hold.escalate_after,

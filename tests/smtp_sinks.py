@@ -229,12 +229,14 @@ class GatewayThread:
     """A replyguard `Gateway` (all listeners of one config) running in its own loop thread."""
 
     def __init__(self, config: Any, *, decider: Any = None, holder: Any = None, auditor: Any = None,
-                 server_tls: ssl.SSLContext | None = None, upstream_context: ssl.SSLContext | None = None):
+                 server_tls: ssl.SSLContext | None = None, upstream_context: ssl.SSLContext | None = None,
+                 notifier: Any = None):
         from proxy.smtp.submission import Gateway, SubmissionHandler
 
         self.config = config
         self.handler = SubmissionHandler(config, decider=decider, holder=holder, auditor=auditor,
-                                         upstream_context=upstream_context, hostname="gateway.test")
+                                         upstream_context=upstream_context, hostname="gateway.test",
+                                         notifier=notifier)
         self.gateway = Gateway(config, self.handler, server_tls=server_tls, hostname="gateway.test")
         self._lt: LoopThread | None = None
         self.addresses: list[tuple[str, int]] = []

@@ -141,7 +141,10 @@ def run_serve(args: argparse.Namespace) -> int:
         for line in asyncio.run(recover.recover()):
             print(f"replyguard: recovered: {line}", flush=True)
     try:
-        handler = SubmissionHandler(cfg, decider=decider, holder=holder, auditor=auditor, hostname=cfg.tls.hostname)
+        from proxy import notices  # "Not sent" mails to the agent (notices: in the config)
+        notifier = notices.from_config(cfg, policy=str(cfg.policy or DEFAULT_POLICY))
+        handler = SubmissionHandler(cfg, decider=decider, holder=holder, auditor=auditor, hostname=cfg.tls.hostname,
+                                    notifier=notifier)
     except OSError as exc:
         raise UsageError(f"cannot start: {exc}") from None
     try:

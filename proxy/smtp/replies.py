@@ -11,6 +11,8 @@ client sees exactly what the real server said (code and text), only made safe fo
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -37,6 +39,70 @@ class Reply(NamedTuple):
 def ascii_safe(text: str) -> str:
     """Replace what a 7-bit SMTP session cannot carry (and control characters) by '?'."""
     return "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+(?:[ \t]+[^\x00-\x7f]+)*")
+"""A maximal stretch of non-ASCII characters (words separated by plain spaces count as one)."""
+_QUOTED = re.compile(r"""(?<![\w'"])(['"])(?=\S)(.+?)(?<=\S)\1(?!\w)""")
+"""A quoted passage in an English finding text: 'like this' or "like this" (not the
+apostrophe of "customer's": an opening quote has no letter before it, a closing none after)."""
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+ELIDED = "..."
+"""What a run of non-ASCII inside quoted evidence becomes in an ASCII reply."""
+ELIDED_HINT = "(Japanese/non-ASCII text cannot be shown in this reply: {where})"
+"""Appended once to a 7-bit reply in which something was elided, saying where the full text is."""
+HINT_NOTICE = "the exact text is in the 'Not sent' notice mailed to you"
+HINT_AUDIT = "the exact text is in the audit record (replyguard audit search)"
+
+
+def _fold(text: str) -> str:
+    """What has a faithful ASCII spelling gets it: full-width ３ → 3, ｅ → e, é → e, “ → "."""
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        folded = unicodedata.normalize("NFKC", ch)
+        if not folded.isascii():
+            base = "".join(c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c))
+            folded = base if base.isascii() and base.strip() else folded
+        if not folded.isascii():
+            folded = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                      "\u2014": "-", "\u2026": "...", "\u00a0": " "}.get(ch, folded)
+        out.append(folded)
+    return "".join(out)
+
+
+def _label(text: str) -> str:
+    return "(Japanese text)" if _CJK.search(text) else "(non-ASCII text)"
+
+
+def ascii_elide(text: str) -> tuple[str, bool]:
+    """An English finding text made readable on a 7-bit reply: (text, whether anything was elided).
+
+    Findings quote the mail ('3月の請求書について'), and a 7-bit reply would turn that into
+    "'3?????????'". Instead: characters with an ASCII spelling are folded (full-width digits,
+    accents, curly quotes); inside a quoted passage each remaining run of non-ASCII becomes
+    `...` — or, when nothing readable is left ('3...'), the whole passage becomes
+    `(Japanese text)`; a run outside quotes becomes `...` too. The sentence around it (which
+    rule, which line, what to do) is untouched. Control characters are left for `ascii_safe`.
+    """
+    text = _fold(text)
+    if text.isascii():
+        return text, False
+
+    def quoted(m: re.Match[str]) -> str:
+        body = m.group(2)
+        if body.isascii():
+            return m.group(0)
+        shown = _NON_ASCII_RUN.sub(ELIDED, body)
+        if not re.search(r"[A-Za-z]{2}", shown.replace(ELIDED, " ")):
+            return _label(body)
+        return f"{m.group(1)}{shown}{m.group(1)}"
+
+    text = _QUOTED.sub(quoted, text)
+    text = _NON_ASCII_RUN.sub(lambda m: _label(m.group(0)) if len(m.group(0)) > 1 else ELIDED, text)
+    return re.sub(r"\(\((Japanese|non-ASCII) text\)\)", r"(\1 text)", text), True
 
 
 def _printable(ch: str) -> bool:
@@ -215,7 +281,7 @@ def from_upstream(code: int, message: str, *, utf8: bool = False) -> str:
     return render(code, "", lines, utf8=utf8)
 
 
-def rejection(findings: Iterable[Finding], *, utf8: bool) -> str:
+def rejection(findings: Iterable[Finding], *, utf8: bool, hint: str = HINT_AUDIT) -> str:
     """The `550 5.7.1` reply for a policy rejection: one line per finding.
 
     Thunderbird shows the whole multi-line text; Outlook shows the reply as one string that
@@ -224,17 +290,25 @@ def rejection(findings: Iterable[Finding], *, utf8: bool) -> str:
     rule, what to do), and with several findings the LAST line also names them all. Without SMTPUTF8 the English text
     (`message_en`) is used and the Japanese text reaches the agent via the audit record /
     hold notice; with SMTPUTF8 the policy-language text (may be Japanese) is sent as is.
+
+    Quoted evidence that cannot be carried in 7 bits is elided (`ascii_elide`), never sent as
+    runs of '?', and the reply then ends with one hint saying where the exact text is (`hint`:
+    the notice mail when notices are on, else the audit record).
     """
     items = list(findings)
     code, status = REJECT_STATUS
     if not items:
         return render(code, status, ["Not sent: blocked by support policy. Check the reply and send again."])
 
+    elided = False
+
     def text(f: Finding) -> str:
+        nonlocal elided
         if utf8:
             msg = f.message or f.message_en
         elif f.message_en or f.message.isascii():
-            msg = f.message_en or f.message
+            msg, cut = ascii_elide(f.message_en or f.message)
+            elided = elided or cut
         else:  # only a Japanese text exists: say so instead of sending "????"
             msg = "breaks this support policy rule (explanation only in Japanese: see the audit record)"
         return f"[{f.rule}] {msg}".strip()
@@ -248,4 +322,6 @@ def rejection(findings: Iterable[Finding], *, utf8: bool) -> str:
         # name every problem too, so no client hides that there is more than one.
         rules = ", ".join(dict.fromkeys(f.rule for f in items))
         lines[-1] += f" ({n} problems: {rules})"
+    if elided:
+        lines[-1] += " " + ELIDED_HINT.format(where=hint)
     return render(code, status, lines, utf8=utf8)

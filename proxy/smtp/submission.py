@@ -24,7 +24,7 @@ import concurrent.futures
 import logging
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,7 @@ class SubmissionProtocol(BlockDataReader, SMTP):
         self.data_wire: bytes | None = None  # the current message exactly as received (see _read_data)
         self.data_timeout: float | None = None  # seconds the whole DATA transfer may take (limits.timeouts.client_data)
         self.data_timed_out = False
+        self.after_reply: list[Callable[[], Awaitable[None]]] = []  # work that must wait for the reply (notices)
 
     # --- connection lifecycle -----------------------------------------------------
 
@@ -148,14 +149,31 @@ class SubmissionProtocol(BlockDataReader, SMTP):
             return
         self.envelope.content = content
         self.envelope.original_content = content
+        self.after_reply = []
         try:
             status = await self._call_handler_hook("DATA")
         finally:
             self.data_wire = None
         self._set_post_data_state()
         self.busy = False
-        await self.push(str(replies.OK) if status is MISSING else status)
+        jobs, self.after_reply = self.after_reply, []
+        try:
+            await self.push(str(replies.OK) if status is MISSING else status)
+        finally:
+            for job in jobs:  # only now: nothing it does can delay or change the answer
+                self.spawn(job())
         await self.close_if_draining()
+
+    def spawn(self, work: Awaitable[None]) -> None:
+        """Run `work` in the background; `Gateway.stop` waits a little for it."""
+        task = self.loop.create_task(work)  # type: ignore[arg-type]
+        background = self.gateway.background if self.gateway is not None else _ORPHANS
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+
+_ORPHANS: set[asyncio.Task[None]] = set()
+"""Background tasks of protocols without a Gateway (tests): kept referenced until done."""
 
 
 def _settle(future: asyncio.Future[None], err: OSError | None) -> None:
@@ -197,8 +215,10 @@ class SubmissionHandler:
         auditor: Auditor | None = None,
         upstream_context: ssl.SSLContext | None = None,
         hostname: str | None = None,
+        notifier: Any = None,
     ):
         self.config = config
+        self.notifier = notifier  # proxy.notices.Notifier: "Not sent" / "Held" mails to the agent
         self.decider: Decider = decider or accept_all
         self.holder = holder
         self.auditor = auditor
@@ -221,6 +241,47 @@ class SubmissionHandler:
     def close(self) -> None:
         self._audit_pool.shutdown(wait=True)
         self._hold_pool.shutdown(wait=True)
+        if self.notifier is not None:
+            self.notifier.close()
+
+    def _notice(self, server: SubmissionProtocol, kind: str, info: EnvelopeInfo, message: ParsedMessage,
+                findings: list[Any], verdict: Verdict, hold_id: str | None = None) -> str | None:
+        """Schedule the agent's notice mail for after the reply; None if one is scheduled, else why not.
+
+        The decision (loop protection, rate limit) is taken now, on the loop, so a client's
+        retry loop is throttled before any work is queued; building and delivery happen after
+        the reply is on the wire. A failed notice is logged and audited `notice-failed`.
+        """
+        notifier = self.notifier
+        if notifier is None:
+            return "off"
+        try:
+            why = notifier.admit(kind, info, message, findings)
+        except Exception:  # noqa: BLE001 - a notice never changes the answer
+            log.exception("notice check failed")
+            return "error"
+        if why is not None:
+            if why != "off":
+                log.info("no %s notice to <%s>: %s", kind, info.mail_from, why)
+            return why
+
+        async def job() -> None:
+            try:
+                answer = await notifier.send(kind, info, message, findings, verdict, hold_id)
+            except Exception as exc:  # noqa: BLE001
+                answer = Answer(451, f"4.3.0 {type(exc).__name__}")
+            reply = f"{answer.code} {answer.message}".strip()
+            if answer.ok:
+                log.info("%s notice to <%s> sent via %s: %s", kind, info.mail_from, notifier.description, reply[:200])
+                return
+            log.warning("%s notice to <%s> failed via %s: %s", kind, info.mail_from, notifier.description, reply[:200])
+            detail = {"notice": kind, "via": notifier.description, "notice_reply": reply[:500]}
+            if hold_id:
+                detail["hold_id"] = str(hold_id)
+            await self._audit(info, Outcome(reply, "notice-failed", detail), message)
+
+        server.after_reply.append(job)
+        return None
 
     # --- helpers ------------------------------------------------------------------
 
@@ -578,6 +639,8 @@ class SubmissionHandler:
                     result = Outcome(str(replies.fmt(replies.HELD, rules=rules, hold_id=hold_id)), "held",
                                      {"hold_id": str(hold_id)})
         await self._audit(info, result, message, verdict)
+        if result.outcome == "held":
+            self._notice(server, "held", info, message, list(verdict.findings), verdict, result.detail["hold_id"])
         return result.reply
 
     async def refuse(self, server: SubmissionProtocol, info: EnvelopeInfo, message: ParsedMessage,
@@ -585,7 +648,12 @@ class SubmissionHandler:
         """REJECT: multi-line 550 5.7.1, one line per finding; upstream transaction dropped."""
         await self.abort_upstream(server)
         findings = [f for f in verdict.findings if f.action >= Action.REJECT] or list(verdict.findings)
-        result = Outcome(replies.rejection(findings, utf8=info.smtputf8), "rejected")
+        why = self._notice(server, "rejected", info, message, findings, verdict)
+        # 7-bit replies elide Japanese evidence and say where the exact text is: the notice
+        # mail (also when a recent identical one throttled this one), else the audit record.
+        mailed = why is None or why.startswith("same findings") or " notices to " in why
+        hint = replies.HINT_NOTICE if mailed else replies.HINT_AUDIT
+        result = Outcome(replies.rejection(findings, utf8=info.smtputf8, hint=hint), "rejected")
         await self._audit(info, result, message, verdict)
         return result.reply
 

@@ -38,3 +38,14 @@ def test_rejection_without_english_text_never_sends_question_marks():
     text = replies.rejection([f], utf8=False)
     assert "?" not in text and text.startswith("550 5.7.1 Not sent, fix and send again: [apology-missing] ")
     assert replies.rejection([f], utf8=True).endswith("[apology-missing] お詫びの言葉がありません。")
+
+
+def test_ascii_reply_elides_quoted_japanese_instead_of_question_marks():
+    f = Finding("subject-changed", Action.REJECT, "件名が変更されています。",
+                message_en="The subject was changed: original 'Re: 請求書 invoice', reply '３月の請求書'. Keep it.")
+    text = replies.rejection([f], utf8=False, hint=replies.HINT_NOTICE)
+    assert "?" not in text.replace("(Japanese/non-ASCII", "")
+    assert text.startswith("550 5.7.1 Not sent, fix and send again: [subject-changed] The subject was changed: "
+                           "original 'Re: ... invoice', reply (Japanese text). Keep it.")
+    assert text.endswith("notice mailed to you)")
+    assert replies.ascii_elide("name 'Müller' and 'ＡＢＣ'") == ("name 'Muller' and 'ABC'", False)
