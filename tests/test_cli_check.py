@@ -71,6 +71,15 @@ def test_human_output_shows_finding_and_evidence(capsys, tmp_path):
     assert "quote-altered" in out and "evidence:" in out and "11月27日" in out
 
 
+def test_human_output_indents_multi_line_evidence(capsys, tmp_path):
+    case = SHARED / "11-two-rules-quote-and-colleague-signature"
+    code, out, _ = run(capsys, "check", case / "reply.eml", "--original", case / "original.eml",
+                       "--customers", SHARED / "customers.csv", "--state-dir", tmp_path)
+    assert code == 1
+    # the colleague's signature block is shown under its label, one line per line
+    assert "\n" + " " * 16 + "平野 潤\n" in out
+
+
 def test_clean_reply_exits_zero(capsys, tmp_path):
     case = THREADS / "signature-missing-en-ok"
     code, out, _ = run(capsys, "check", case / "reply.eml", "--original", case / "original.eml", "--state-dir", tmp_path)

@@ -97,4 +97,5 @@ def _print_finding(finding: Finding, out: Any, prefix: str = "") -> None:
         print(f"      where:    {finding.where}", file=out)
     if finding.evidence:
         evidence = finding.evidence if len(finding.evidence) <= 300 else finding.evidence[:300] + "…"
+        evidence = evidence.replace("\n", "\n" + " " * 16)   # keep continuation lines under the label
         print(f"      evidence: {evidence}", file=out)
