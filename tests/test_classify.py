@@ -357,3 +357,29 @@ def test_classify_never_raises(body: str, subject: str) -> None:
     result = classify_text(body, subject)
     assert result.category in ("complaint", "question", "other")
     assert 0.0 <= result.score <= 1.0
+
+
+# replies4 borderline fixes: each cue family with a firing sentence and a quiet neighbour
+# (our own sentences, not the corpus's).
+@pytest.mark.parametrize(
+    ("firing", "quiet"),
+    [
+        # wrong item told as "ordered X, but what came was Y"
+        ("サイズはMを選んでいましたが、届いたのはLサイズでした。交換できますか。",
+         "届いたのは昨日の夕方でした。使い方を教えてください。"),
+        # inconsistent information from us (en)
+        ("The information I received seems to differ from your website. Which one is right?",
+         "Does the new model differ from the previous one in size?"),
+        ("However, the agent on the chat told me the opposite. Which is correct?",
+         "However, my neighbour told me it uses less power. Is that right?"),
+        # 異音 as a term being defined is not a noise heard
+        ("先週から運転中に異音がするようになりました。点検をお願いできますか。",
+         "説明書にある「異音」とは、どのような音が異音にあたるのでしょうか。"),
+        # a generic possibility the manual states is hypothetical
+        ("使い始めから煙が出ています。どうすればよいでしょうか。",
+         "初めて使うときに煙が出ることがあると書いてありますが、何分くらいでおさまりますか。"),
+    ],
+)
+def test_replies4_borderline_pairs(firing: str, quiet: str) -> None:
+    assert classify_text(firing).category == "complaint", classify_text(firing).explain()
+    assert classify_text(quiet).category != "complaint", classify_text(quiet).explain()

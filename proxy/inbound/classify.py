@@ -182,7 +182,9 @@ _FEATURE_Q_RE = re.compile(
     r"|(^|, ?|\bor )(will|would|might|could|does|can) (it|this|that|they) (\w+ ){0,2}(overheat|damage|harm|break|scratch"
     r"|burn|melt|leak|rust|crack|fade|shrink|void|hurt|stain|catch fire)\w*\b[^.]*\?$"
     # a hearsay-checking question: "…使えないと聞きましたが、本当でしょうか" is as hypothetical as an "if"
-    r"|(と|って)(聞き|伺い|言われ|読み)ました(が|けど).{0,30}(本当|事実|正しい)(なの)?(でしょうか|ですか)")
+    r"|(と|って)(聞き|伺い|言われ|読み)ました(が|けど).{0,30}(本当|事実|正しい)(なの)?(でしょうか|ですか)"
+    # a generic possibility as the manual or someone states it: "煙が出ることがあると書いてありますが"
+    r"|(こと|場合)が(ある|あります|ございます)(と|って)(書|記載|あり|聞|伺|説明|言わ|読)")
 _TARA_RE = re.compile(r"(た|だ)ら(?!れ)|なら(?!ない|ず)|(とき|時|際)(は|に(は)?)(?!既|すで|もう)")
 _ASKING_RE = re.compile(r"(か|でしょうか|ますか|ですか)[。.]?$|\?")
 _REPLY_PREFIX_RE = re.compile(r"^\s*((re|fw|fwd|aw|sv|vs|tr|wg|返信|転送)\s*(\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I)
