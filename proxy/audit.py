@@ -28,6 +28,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -50,6 +51,8 @@ SEGMENT_RE = re.compile(r"^audit-(\d{8})-(\d{3,})\.jsonl$")
 FSYNC_POLICIES = ("always", "batch", "none")
 EVIDENCE_POLICIES = ("short", "none", "full")
 DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 
 class AuditUnavailable(OSError):
@@ -586,8 +589,8 @@ class AuditLog:
             if self._fd is not None:
                 try:
                     os.fsync(self._fd)
-                except OSError:
-                    pass
+                except OSError as exc:  # batch/none mode: records since the last flush may not be on disk
+                    log.error("compliance log: final flush of %s failed: %s", self.dir, exc)
             self._close_fd()
             self._lockfile.close()
 
